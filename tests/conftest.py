@@ -1,0 +1,95 @@
+"""Shared fixtures: the shared data folder (skipped cleanly when absent) and a synthetic catalog."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashionrec.config import DATA_ENV, shared_data_dir
+
+
+def _shared(sub: str) -> Path:
+    path = shared_data_dir() / sub
+    if not path.exists():
+        pytest.skip(f"shared data {path} is absent (set {DATA_ENV} to the shared data folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Return a function giving a sub-folder of the shared data, skipping when it is absent."""
+    return _shared
+
+
+@pytest.fixture(scope="session")
+def fixture300() -> Path:
+    """The 300-product real catalog (10 per each of 30 article types)."""
+    return _shared("fixture-300")
+
+
+SYNTH_TYPES = [
+    ("Men", "Apparel", "Topwear", "Tshirts", "Red"),
+    ("Women", "Apparel", "Topwear", "Tops", "Blue"),
+    ("Men", "Footwear", "Shoes", "Casual Shoes", "Black"),
+    ("Women", "Accessories", "Watches", "Watches", "Silver"),
+]
+STYLES_HEADER = [
+    "id", "gender", "masterCategory", "subCategory", "articleType", "baseColour",
+    "season", "year", "usage", "productDisplayName",
+]
+
+
+def make_synthetic_catalog(root: Path, *, per_type: int = 6, seed: int = 0, size=(60, 80)) -> Path:
+    """Write a small Kaggle-style catalog: one coloured shape per article type, with noise.
+
+    Products of the same type share a shape and colour, so a sane embedder groups them.
+    """
+    rng = np.random.default_rng(seed)
+    images = root / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    rows = []
+    pid = 1000
+    colours = {"Red": (200, 30, 30), "Blue": (30, 60, 200), "Black": (20, 20, 20),
+               "Silver": (180, 180, 190)}
+    for t, (gender, master, sub, article, colour) in enumerate(SYNTH_TYPES):
+        for _ in range(per_type):
+            w, h = size
+            arr = np.full((h, w, 3), 255, np.uint8)
+            rgb = np.array(colours[colour]) + rng.integers(-15, 16, 3)
+            x0, y0 = 8 + rng.integers(0, 4), 8 + rng.integers(0, 4)
+            if t == 0:
+                arr[y0:h - 8, x0:w - 8] = rgb
+            elif t == 1:
+                arr[y0:h - 8:2, x0:w - 8] = rgb
+            elif t == 2:
+                arr[h // 2:h - 8, x0:w - 8] = rgb
+            else:
+                yy, xx = np.ogrid[:h, :w]
+                arr[(yy - h / 2) ** 2 + (xx - w / 2) ** 2 < (w / 3) ** 2] = rgb
+            noise = rng.integers(-8, 9, arr.shape)
+            arr = np.clip(arr.astype(int) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(arr).save(images / f"{pid}.jpg", quality=92)
+            rows.append([pid, gender, master, sub, article, colour, "Summer", 2012, "Casual",
+                         f"Synthetic {colour} {article} {pid}"])
+            pid += 1
+    with open(root / "styles.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(STYLES_HEADER)
+        writer.writerows(rows)
+    return root
+
+
+@pytest.fixture()
+def synthetic_catalog(tmp_path: Path) -> Path:
+    """A 24-product Kaggle-style catalog in a temporary folder."""
+    return make_synthetic_catalog(tmp_path / "catalog")
+
+
+@pytest.fixture(scope="session")
+def make_catalog():
+    """The synthetic catalog writer, for fixtures of wider scope."""
+    return make_synthetic_catalog
