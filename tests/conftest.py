@@ -38,8 +38,16 @@ SYNTH_TYPES = [
     ("Women", "Accessories", "Watches", "Watches", "Silver"),
 ]
 STYLES_HEADER = [
-    "id", "gender", "masterCategory", "subCategory", "articleType", "baseColour",
-    "season", "year", "usage", "productDisplayName",
+    "id",
+    "gender",
+    "masterCategory",
+    "subCategory",
+    "articleType",
+    "baseColour",
+    "season",
+    "year",
+    "usage",
+    "productDisplayName",
 ]
 
 
@@ -53,8 +61,12 @@ def make_synthetic_catalog(root: Path, *, per_type: int = 6, seed: int = 0, size
     images.mkdir(parents=True, exist_ok=True)
     rows = []
     pid = 1000
-    colours = {"Red": (200, 30, 30), "Blue": (30, 60, 200), "Black": (20, 20, 20),
-               "Silver": (180, 180, 190)}
+    colours = {
+        "Red": (200, 30, 30),
+        "Blue": (30, 60, 200),
+        "Black": (20, 20, 20),
+        "Silver": (180, 180, 190),
+    }
     for t, (gender, master, sub, article, colour) in enumerate(SYNTH_TYPES):
         for _ in range(per_type):
             w, h = size
@@ -62,19 +74,31 @@ def make_synthetic_catalog(root: Path, *, per_type: int = 6, seed: int = 0, size
             rgb = np.array(colours[colour]) + rng.integers(-15, 16, 3)
             x0, y0 = 8 + rng.integers(0, 4), 8 + rng.integers(0, 4)
             if t == 0:
-                arr[y0:h - 8, x0:w - 8] = rgb
+                arr[y0 : h - 8, x0 : w - 8] = rgb
             elif t == 1:
-                arr[y0:h - 8:2, x0:w - 8] = rgb
+                arr[y0 : h - 8 : 2, x0 : w - 8] = rgb
             elif t == 2:
-                arr[h // 2:h - 8, x0:w - 8] = rgb
+                arr[h // 2 : h - 8, x0 : w - 8] = rgb
             else:
                 yy, xx = np.ogrid[:h, :w]
                 arr[(yy - h / 2) ** 2 + (xx - w / 2) ** 2 < (w / 3) ** 2] = rgb
             noise = rng.integers(-8, 9, arr.shape)
             arr = np.clip(arr.astype(int) + noise, 0, 255).astype(np.uint8)
             Image.fromarray(arr).save(images / f"{pid}.jpg", quality=92)
-            rows.append([pid, gender, master, sub, article, colour, "Summer", 2012, "Casual",
-                         f"Synthetic {colour} {article} {pid}"])
+            rows.append(
+                [
+                    pid,
+                    gender,
+                    master,
+                    sub,
+                    article,
+                    colour,
+                    "Summer",
+                    2012,
+                    "Casual",
+                    f"Synthetic {colour} {article} {pid}",
+                ]
+            )
             pid += 1
     with open(root / "styles.csv", "w", newline="") as f:
         writer = csv.writer(f)

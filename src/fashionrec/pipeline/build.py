@@ -1,0 +1,243 @@
+"""Build an index directory from a catalog, and update it incrementally."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fashionrec.catalog import Catalog, load_catalog
+from fashionrec.catalog.images import image_sha1
+from fashionrec.errors import ConfigError, UnknownProductError, suggest
+from fashionrec.pipeline.layout import ID, IMAGE_PATH, IMAGE_SHA1, KEY, IndexDir, Manifest
+
+log = logging.getLogger(__name__)
+
+#: Below this many products the exact index is fast enough (a few ms a query) and exact.
+AUTO_EXACT_LIMIT = 200_000
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation to float32, C-contiguous; zero rows stay zero."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.ascontiguousarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def finish_vectors(raw: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
+    """Turn raw backbone features into index vectors: centre (optional), then L2-normalise."""
+    raw = np.asarray(raw, dtype=np.float32)
+    return l2_normalize(raw - mean if mean is not None else raw)
+
+
+def choose_backend(backend: str, n: int) -> str:
+    if backend != "auto":
+        return backend
+    return "exact" if n <= AUTO_EXACT_LIMIT else "hnsw"
+
+
+def _embed(
+    catalog: Catalog,
+    keys: np.ndarray,
+    *,
+    embedder: Any,
+    work_dir: Path,
+    batch_size: int,
+    show_progress: bool | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embed the catalog's images; failed images go into the catalog's report."""
+    from fashionrec.embed import embed_files
+
+    paths = catalog.products[IMAGE_PATH].tolist()
+    result = embed_files(
+        embedder,
+        paths,
+        keys.tolist(),
+        work_dir=work_dir,
+        batch_size=batch_size,
+        show_progress=show_progress,
+    )
+    ids_by_key = dict(zip(keys.tolist(), catalog.products.index, strict=True))
+    for key, reason in result.failures:
+        catalog.report.add_bad_image(ids_by_key[int(key)], reason)
+    return result.vectors, result.keys
+
+
+def _products_table(catalog: Catalog, keys: np.ndarray, embedded: np.ndarray) -> pd.DataFrame:
+    df = catalog.products.copy()
+    df.insert(0, KEY, keys.astype(np.int64))
+    df.insert(1, ID, df.index.astype(str))
+    df = df[df[KEY].isin(embedded)].reset_index(drop=True)
+    df[IMAGE_SHA1] = [image_sha1(p) for p in df[IMAGE_PATH]]
+    return df
+
+
+def build_index(
+    catalog_dir: str | Path,
+    out: str | Path,
+    *,
+    mapping: Any = None,
+    overrides: Mapping[str, str] | None = None,
+    embedder: str | None = None,
+    runtime: str = "auto",
+    weights: str | Path | None = None,
+    backend: str = "auto",
+    center: bool = True,
+    batch_size: int = 32,
+    limit: int | None = None,
+    show_progress: bool | None = None,
+) -> Manifest:
+    """Load, clean and embed a catalog, and write a searchable index directory.
+
+    Re-running after a crash or Ctrl-C resumes the embedding where it stopped.
+
+    Example:
+        >>> build_index("shop/catalog", "fashionrec-index")   # doctest: +SKIP
+    """
+    from fashionrec.embed import DEFAULT_EMBEDDER, create_embedder
+    from fashionrec.index import create_index
+
+    idx_dir = IndexDir(out)
+    catalog = load_catalog(catalog_dir, mapping, overrides=overrides, show_progress=show_progress)
+    if limit is not None:
+        catalog.products = catalog.products.iloc[:limit]
+    if catalog.products.empty:
+        raise ConfigError(
+            f"catalog {catalog_dir} has no usable products: {catalog.report.summary()}"
+        )
+    model = create_embedder(embedder or DEFAULT_EMBEDDER, runtime=runtime, weights=weights)
+    keys = np.arange(len(catalog.products), dtype=np.int64)
+    log.info("embedding %d images with %s (%s)", len(keys), model.name, model.runtime)
+    raw, ok_keys = _embed(
+        catalog,
+        keys,
+        embedder=model,
+        work_dir=idx_dir.work_dir,
+        batch_size=batch_size,
+        show_progress=show_progress,
+    )
+    mean = raw.mean(axis=0) if center and len(raw) > 1 else None
+    vectors = finish_vectors(raw, mean)
+    index = create_index(choose_backend(backend, len(vectors)), model.dim)
+    index.add(vectors, ok_keys)
+    products = _products_table(catalog, keys, ok_keys)
+    from fashionrec.catalog import catalog_hash
+
+    manifest = Manifest(
+        embedder=model.manifest(),
+        backend=index.backend,
+        dim=model.dim,
+        next_key=int(keys.max()) + 1,
+        catalog={
+            "root": str(Path(catalog_dir).resolve()),
+            "mapping": catalog.mapping.to_dict(),
+            "hash": catalog_hash(catalog),
+        },
+        encodings=catalog.encodings(),
+    )
+    if idx_dir.exists():  # rebuilding over an old index: commit after its generation
+        manifest.generation = idx_dir.read_manifest().generation
+    manifest = idx_dir.commit(manifest, products, index, mean)
+    catalog.report.write(idx_dir.report_path)
+    shutil.rmtree(idx_dir.work_dir, ignore_errors=True)
+    log.info("indexed %d products into %s", manifest.count, idx_dir.path)
+    return manifest
+
+
+def _open_for_update(index_dir: str | Path):
+    from fashionrec.index import load_index
+
+    idx_dir = IndexDir(index_dir)
+    manifest = idx_dir.read_manifest()
+    products = idx_dir.read_products(manifest)
+    index = load_index(idx_dir.vectors_path(manifest.generation))
+    return idx_dir, manifest, products, index
+
+
+def add_products(
+    index_dir: str | Path,
+    catalog: str | Path | Catalog,
+    *,
+    mapping: Any = None,
+    overrides: Mapping[str, str] | None = None,
+    replace: bool = False,
+    batch_size: int = 32,
+    show_progress: bool | None = None,
+) -> dict[str, int]:
+    """Embed and add the products of `catalog` that the index lacks, without a rebuild.
+
+    Products already indexed are skipped unless `replace` is true. Returns counts.
+    """
+    from fashionrec.embed import create_embedder
+
+    idx_dir, manifest, products, index = _open_for_update(index_dir)
+    if not isinstance(catalog, Catalog):
+        from fashionrec.catalog import ColumnMapping
+
+        if mapping is None and manifest.catalog.get("mapping"):
+            mapping = ColumnMapping.from_dict(manifest.catalog["mapping"])
+        catalog = load_catalog(catalog, mapping, overrides=overrides, show_progress=show_progress)
+    present = catalog.products.index.isin(products.index)
+    if replace and present.any():
+        _drop(products, index, catalog.products.index[present])
+        products = products[~products.index.isin(catalog.products.index[present])]
+    else:
+        catalog.products = catalog.products[~present]
+    skipped = int(present.sum()) if not replace else 0
+    if catalog.products.empty:
+        return {"added": 0, "skipped": skipped, "failed": 0}
+    emb = manifest.embedder
+    model = create_embedder(emb["name"], runtime=emb.get("runtime", "auto"))
+    keys = np.arange(manifest.next_key, manifest.next_key + len(catalog.products), dtype=np.int64)
+    raw, ok_keys = _embed(
+        catalog,
+        keys,
+        embedder=model,
+        work_dir=idx_dir.work_dir,
+        batch_size=batch_size,
+        show_progress=show_progress,
+    )
+    index.add(finish_vectors(raw, idx_dir.read_mean(manifest)), ok_keys)
+    new_rows = _products_table(catalog, keys, ok_keys)
+    merged = pd.concat([products.reset_index(drop=True), new_rows], ignore_index=True)
+    manifest.next_key = int(keys.max()) + 1
+    manifest.encodings = _merge_encodings(manifest.encodings, catalog.encodings())
+    idx_dir.commit(manifest, merged, index, idx_dir.read_mean(manifest))
+    shutil.rmtree(idx_dir.work_dir, ignore_errors=True)
+    return {"added": len(ok_keys), "skipped": skipped, "failed": len(keys) - len(ok_keys)}
+
+
+def _drop(products: pd.DataFrame, index: Any, ids: Iterable[str]) -> None:
+    keys = products.loc[list(ids), KEY].to_numpy(np.int64)
+    index.remove(keys)
+
+
+def remove_products(index_dir: str | Path, ids: Iterable[str]) -> int:
+    """Remove products by id from the index, without a rebuild. Returns how many went."""
+    idx_dir, manifest, products, index = _open_for_update(index_dir)
+    ids = [str(i) for i in ids]
+    unknown = [i for i in ids if i not in products.index]
+    if unknown:
+        raise UnknownProductError(
+            f"not in the index: {', '.join(unknown[:10])}"
+            + (f" (+{len(unknown) - 10} more)" if len(unknown) > 10 else "")
+            + suggest(unknown[0], products.index[:5000])
+        )
+    _drop(products, index, ids)
+    kept = products[~products.index.isin(ids)].reset_index(drop=True)
+    idx_dir.commit(manifest, kept, index, idx_dir.read_mean(manifest))
+    return len(ids)
+
+
+def _merge_encodings(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Keep existing codes stable; append values never seen before."""
+    out = {k: list(v) for k, v in old.items()}
+    for field_name, values in new.items():
+        seen = out.setdefault(field_name, [])
+        seen.extend(v for v in values if v not in seen)
+    return out

@@ -1,0 +1,6 @@
+"""Similar items, search by photo, and filters."""
+
+from fashionrec.recommend.filters import Filters
+from fashionrec.recommend.recommender import Match, Recommender
+
+__all__ = ["Filters", "Match", "Recommender"]

@@ -1,0 +1,206 @@
+"""Similar items and search by photo over an index directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fashionrec.errors import FilterError, UnknownProductError, suggest
+from fashionrec.pipeline.build import finish_vectors
+from fashionrec.pipeline.layout import IMAGE_SHA1, KEY, IndexDir, Manifest
+from fashionrec.recommend.filters import Filters
+
+log = logging.getLogger(__name__)
+
+#: Columns kept internal: not shown in results.
+_HIDDEN = {KEY, IMAGE_SHA1}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One recommended product: its id, cosine similarity to the query, and its metadata."""
+
+    id: str
+    score: float
+    product: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": round(self.score, 4),
+            **{k: v for k, v in self.product.items() if k != "id"},
+        }
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+class Recommender:
+    """Answers "what looks like this?" for photos and catalog products.
+
+    Example:
+        >>> rec = Recommender.open("fashionrec-index")                     # doctest: +SKIP
+        >>> rec.similar_to_product("15970", k=5, filters={"gender": "Men"})  # doctest: +SKIP
+    """
+
+    def __init__(self, index_dir: str | Path, *, runtime: str = "auto") -> None:
+        from fashionrec.index import load_index
+
+        self.index_dir = IndexDir(index_dir)
+        self.manifest: Manifest = self.index_dir.read_manifest()
+        self.products: pd.DataFrame = self.index_dir.read_products(self.manifest)
+        self.index = load_index(self.index_dir.vectors_path(self.manifest.generation))
+        self.mean = self.index_dir.read_mean(self.manifest)
+        self.runtime = runtime
+        self._embedder: Any = None
+        self._row_of_key = pd.Index(self.products[KEY].to_numpy())
+
+    @classmethod
+    def open(cls, index_dir: str | Path, *, runtime: str = "auto") -> Recommender:
+        return cls(index_dir, runtime=runtime)
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    @property
+    def embedder(self) -> Any:
+        """The index's backbone, created on first use (similar items never need it)."""
+        if self._embedder is None:
+            from fashionrec.embed import create_embedder
+
+            self._embedder = create_embedder(self.manifest.embedder_name, runtime=self.runtime)
+        return self._embedder
+
+    @property
+    def vocabulary(self) -> dict[str, list[str]]:
+        return self.manifest.encodings
+
+    def product(self, product_id: str | int) -> dict[str, Any]:
+        """Metadata of one product; UnknownProductError when absent."""
+        row = self._row(str(product_id))
+        return {k: _clean(v) for k, v in row.items() if k not in _HIDDEN}
+
+    def _row(self, product_id: str) -> pd.Series:
+        try:
+            return self.products.loc[product_id]
+        except KeyError:
+            raise UnknownProductError(
+                f"product {product_id!r} is not in the index"
+                + suggest(product_id, self.products.index[:20000])
+            ) from None
+
+    def embed_image(self, image: Any) -> np.ndarray:
+        """The index vector of a photo (PIL image, path or bytes), preprocessed like the catalog."""
+        raw = self.embedder.encode([image], normalize=False)
+        return finish_vectors(raw, self.mean)[0]
+
+    def similar_to_image(
+        self,
+        image: Any,
+        k: int = 10,
+        *,
+        filters: Filters | Mapping[str, Any] | None = None,
+        min_similarity: float | None = None,
+    ) -> list[Match]:
+        """Top-k catalog products that look like `image`, best first."""
+        return self.search_vector(
+            self.embed_image(image), k, filters=filters, min_similarity=min_similarity
+        )
+
+    def similar_to_product(
+        self,
+        product_id: str | int,
+        k: int = 10,
+        *,
+        filters: Filters | Mapping[str, Any] | None = None,
+        min_similarity: float | None = None,
+    ) -> list[Match]:
+        """Top-k products like a catalog product; never the product itself nor its exact image."""
+        row = self._row(str(product_id))
+        vector = self.index.get_vectors(np.array([row[KEY]], dtype=np.int64))[0]
+        return self.search_vector(
+            vector,
+            k,
+            filters=filters,
+            min_similarity=min_similarity,
+            exclude_id=str(product_id),
+            exclude_sha1=row[IMAGE_SHA1],
+        )
+
+    def _allowed_keys(self, filters: Filters) -> np.ndarray | None:
+        if filters.is_empty():
+            return None
+        mask = filters.resolved(self.vocabulary).mask(self.products)
+        return self.products[KEY].to_numpy(np.int64)[mask]
+
+    def search_vector(
+        self,
+        vector: np.ndarray,
+        k: int = 10,
+        *,
+        filters: Filters | Mapping[str, Any] | None = None,
+        min_similarity: float | None = None,
+        exclude_id: str | None = None,
+        exclude_sha1: str | None = None,
+    ) -> list[Match]:
+        """Top-k products for an index-space vector; k counts after filters and de-duplication."""
+        if not isinstance(k, int | np.integer) or k < 1:
+            raise FilterError(f"k must be a positive whole number, got {k!r}")
+        if not isinstance(filters, Filters):
+            filters = Filters.from_mapping(filters)
+        allowed = self._allowed_keys(filters)
+        available = len(self.products) if allowed is None else len(allowed)
+        fetch = min(available, k + 8)
+        while True:
+            matches = self._collect(
+                vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1
+            )
+            if len(matches) >= k or fetch >= available or matches.exhausted:
+                return list(matches)[:k]
+            fetch = min(available, fetch * 4)
+
+    def _collect(self, vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1):
+        out = _Matches()
+        if fetch <= 0:
+            out.exhausted = True
+            return out
+        scores, keys = self.index.search(vector[None, :], fetch, allowed=allowed)
+        seen = {exclude_sha1} if exclude_sha1 else set()
+        for score, key in zip(scores[0], keys[0], strict=True):
+            if key < 0:
+                out.exhausted = True
+                break
+            if min_similarity is not None and score < min_similarity:
+                out.exhausted = True  # scores are sorted: nothing further can pass
+                break
+            row = self.products.iloc[self._row_of_key.get_loc(int(key))]
+            if row.name == exclude_id or row[IMAGE_SHA1] in seen:
+                continue
+            seen.add(row[IMAGE_SHA1])
+            out.append(
+                Match(
+                    id=str(row.name),
+                    score=float(score),
+                    product={c: _clean(v) for c, v in row.items() if c not in _HIDDEN},
+                )
+            )
+            if len(out) == k:
+                break
+        return out
+
+
+class _Matches(list):
+    exhausted = False

@@ -1,0 +1,83 @@
+"""Similar items and search by photo over a synthetic catalog with known groups."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from fashionrec.errors import FilterError, UnknownProductError
+from fashionrec.pipeline import build_index
+from fashionrec.recommend import Filters, Recommender
+
+
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory, make_catalog):
+    root = make_catalog(tmp_path_factory.mktemp("cat"), per_type=6)
+    # An exact duplicate photo listed under another id: must never show up as "similar".
+    shutil.copy(root / "images" / "1000.jpg", root / "images" / "1999.jpg")
+    with open(root / "styles.csv", "a") as f:
+        f.write("1999,Men,Apparel,Topwear,Tshirts,Red,Summer,2012,Casual,Duplicate tee\n")
+    out = tmp_path_factory.mktemp("idx") / "index"
+    build_index(root, out, embedder="tiny", show_progress=False)
+    return Recommender.open(out), root
+
+
+def test_similar_items_share_the_type_and_exclude_the_product(rec):
+    r, _ = rec
+    hits = r.similar_to_product("1001", k=5)
+    assert len(hits) == 5
+    assert "1001" not in [h.id for h in hits]
+    assert all(h.product["article_type"] == "Tshirts" for h in hits)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_identical_images_are_not_repeated(rec):
+    r, _ = rec
+    ids = [h.id for h in r.similar_to_product("1000", k=10)]
+    assert "1999" not in ids  # the same photo as the query product
+    ids = [h.id for h in r.similar_to_product("1002", k=23)]
+    assert not {"1000", "1999"} <= set(ids)  # one of the pair at most
+
+
+def test_search_by_catalog_photo_finds_the_product_first(rec):
+    r, root = rec
+    hits = r.similar_to_image(root / "images" / "1014.jpg", k=3)
+    assert hits[0].id == "1014" and hits[0].score > 0.99
+
+
+def test_filters_apply_and_k_is_honoured(rec):
+    r, _ = rec
+    hits = r.similar_to_product("1001", k=6, filters={"article_type": "watches"})
+    assert len(hits) == 6 and {h.product["article_type"] for h in hits} == {"Watches"}
+    hits = r.similar_to_product("1001", k=50, filters=Filters(gender=("Women",)))
+    assert len(hits) == 12 and {h.product["gender"] for h in hits} == {"Women"}
+
+
+def test_min_similarity_drops_weak_matches(rec):
+    r, _ = rec
+    every = r.similar_to_product("1001", k=24)
+    cut = every[3].score
+    kept = r.similar_to_product("1001", k=24, min_similarity=cut)
+    assert [h.id for h in kept] == [h.id for h in every[:4]] or all(h.score >= cut for h in kept)
+    assert all(h.score >= cut for h in kept) and len(kept) < len(every)
+
+
+def test_unknown_filter_values_name_the_choices(rec):
+    r, _ = rec
+    with pytest.raises(FilterError, match="Did you mean 'Watches'"):
+        r.similar_to_product("1001", filters={"article_type": "Watchs"})
+    with pytest.raises(FilterError, match="unknown filter 'colr'"):
+        r.similar_to_product("1001", filters={"colr": "Red"})
+    with pytest.raises(FilterError, match="no prices"):
+        r.similar_to_product("1001", filters={"price_max": 10})
+    with pytest.raises(UnknownProductError, match="not in the index"):
+        r.similar_to_product("424242")
+
+
+def test_result_dict_carries_id_score_and_metadata(rec):
+    r, _ = rec
+    d = r.similar_to_product("1001", k=1)[0].to_dict()
+    assert {"id", "score", "article_type", "gender", "base_colour", "name", "image_path"} <= set(d)
+    assert "key" not in d and "image_sha1" not in d

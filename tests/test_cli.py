@@ -1,0 +1,106 @@
+"""The command line: real commands over a synthetic catalog, clean errors, help everywhere."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fashionrec.cli import cli, main
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture()
+def index(synthetic_catalog, tmp_path, capsys):
+    out = tmp_path / "idx"
+    code, stdout, _ = run(
+        capsys, "-q", "index", str(synthetic_catalog), "--out", str(out), "--embedder", "tiny"
+    )
+    assert code == 0, stdout
+    assert "Indexed 24 products" in stdout
+    return out
+
+
+def test_search_and_similar_json(index, synthetic_catalog, capsys):
+    code, out, _ = run(
+        capsys,
+        "-q",
+        "search",
+        str(synthetic_catalog / "images" / "1007.jpg"),
+        "--index",
+        str(index),
+        "-k",
+        "3",
+        "--json",
+    )
+    assert code == 0
+    results = json.loads(out)["results"]
+    assert results[0]["id"] == "1007" and len(results) == 3
+    assert {"id", "score", "article_type"} <= set(results[0])
+    code, out, _ = run(
+        capsys,
+        "-q",
+        "similar",
+        "1007",
+        "--index",
+        str(index),
+        "--json",
+        "--gender",
+        "Women",
+        "-k",
+        "4",
+    )
+    results = json.loads(out)["results"]
+    assert code == 0 and len(results) == 4 and {r["gender"] for r in results} == {"Women"}
+
+
+def test_table_output_and_info(index, capsys):
+    code, out, _ = run(capsys, "similar", "1007", "--index", str(index), "-k", "2")
+    assert code == 0 and "Tops" in out and "score" in out
+    code, out, _ = run(capsys, "info", str(index))
+    assert code == 0 and "Products:  24" in out and "tiny" in out
+
+
+def test_index_location_defaults_from_the_environment(index, monkeypatch, capsys):
+    monkeypatch.setenv("FASHIONREC_INDEX", str(index))
+    code, out, _ = run(capsys, "similar", "1001", "--json", "-k", "1")
+    assert code == 0 and json.loads(out)["results"]
+
+
+def test_add_and_remove(index, synthetic_catalog, capsys):
+    code, out, _ = run(capsys, "remove", "1000", "1001", "--index", str(index))
+    assert code == 0 and "Removed 2" in out
+    code, out, _ = run(capsys, "-q", "add", str(synthetic_catalog), "--index", str(index))
+    assert code == 0 and "Added 2, skipped 22" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["similar", "999999"], "not in the index"),
+        (["similar", "1001", "--article-type", "Watchs"], "Did you mean 'Watches'"),
+        (["info", "/nonexistent/idx"], "no fashionrec index"),
+    ],
+)
+def test_user_errors_exit_1_with_one_line(index, capsys, args, message):
+    if args[0] != "info":
+        args = [*args, "--index", str(index)]
+    code, out, err = run(capsys, *args)
+    assert code == 1
+    assert message in err and err.startswith("Error: ") and err.count("\n") == 1
+
+
+def test_every_command_has_help(capsys):
+    for name, command in cli.commands.items():
+        assert command.help, f"command {name} lacks help"
+        code, out, _ = run(capsys, name, "--help")
+        assert code == 0 and "Usage:" in out
