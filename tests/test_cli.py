@@ -104,3 +104,16 @@ def test_every_command_has_help(capsys):
         assert command.help, f"command {name} lacks help"
         code, out, _ = run(capsys, name, "--help")
         assert code == 0 and "Usage:" in out
+
+
+def test_eval_json_and_table(index, capsys):
+    code, out, _ = run(capsys, "eval", str(index), "-k", "1", "5", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["label"] == "article_type" and result["queries"] == 24
+    assert {"p@1", "p@5", "r@5", "map@5", "ndcg@5"} <= set(result)
+    assert result["per_label"]["Watches"]["count"] == 6
+    code, out, _ = run(capsys, "eval", str(index), str(index), "--label", "gender", "-k", "5")
+    assert code == 0 and "relevant = same gender" in out
+    code, out, err = run(capsys, "eval", str(index), "--label", "articleTyp")
+    assert code == 1 and "Did you mean" in err

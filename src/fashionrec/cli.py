@@ -231,11 +231,15 @@ def remove_cmd(product_ids: tuple[str, ...], index_dir: Path) -> None:
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @index_option
 @click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--min-similarity", type=float, help="Drop results below this cosine similarity.")
+@click.option(
+    "--min-similarity",
+    help="Drop results below this cosine similarity; 'auto' uses "
+    "the threshold measured for precision 0.8 (auto:0.9 for 0.9).",
+)
 @filter_options
 @json_option
 def search_cmd(
-    image: Path, index_dir: Path, k: int, min_similarity: float | None, filters: dict, as_json: bool
+    image: Path, index_dir: Path, k: int, min_similarity: str | None, filters: dict, as_json: bool
 ) -> None:
     """Find the catalog products that look most like IMAGE."""
     from fashionrec.recommend import Recommender
@@ -250,14 +254,18 @@ def search_cmd(
 @click.argument("product_id")
 @index_option
 @click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--min-similarity", type=float, help="Drop results below this cosine similarity.")
+@click.option(
+    "--min-similarity",
+    help="Drop results below this cosine similarity; 'auto' uses "
+    "the threshold measured for precision 0.8 (auto:0.9 for 0.9).",
+)
 @filter_options
 @json_option
 def similar_cmd(
     product_id: str,
     index_dir: Path,
     k: int,
-    min_similarity: float | None,
+    min_similarity: str | None,
     filters: dict,
     as_json: bool,
 ) -> None:
@@ -312,10 +320,109 @@ def embedders_cmd(as_json: bool) -> None:
         )
 
 
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(sorted({int(x) for x in text.replace(",", " ").split()}))
+    except ValueError:
+        raise click.BadParameter(f"expected whole numbers such as 1 5 10, got {text!r}") from None
+    if not ks or ks[0] < 1:
+        raise click.BadParameter(f"k must be at least 1, got {text!r}")
+    return ks
+
+
+def _join_k_values(argv: list[str]) -> list[str]:
+    """Let `eval ... -k 5 10 20` mean -k "5 10 20" (click options take one value)."""
+    if not ({"eval", "eval-photos"} & set(argv)):
+        return argv
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] in {"-k", "--k"}:
+            values = []
+            while i + 1 < len(argv) and argv[i + 1].isdigit():
+                values.append(argv[i + 1])
+                i += 1
+            out.append(" ".join(values))
+        i += 1
+    return out
+
+
+@cli.command("eval")
+@click.argument("index_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--label",
+    default="articleType",
+    show_default=True,
+    help="Relevance: same value of this column (articleType, subCategory, baseColour, "
+    "gender, or a group column such as product_code).",
+)
+@click.option(
+    "--and",
+    "also",
+    metavar="COLUMN",
+    help="Also require the same value of this column (e.g. --and baseColour).",
+)
+@click.option("-k", "ks", default="1 5 10 20", show_default=True, help="Cut-offs, e.g. -k 5 10 20.")
+@click.option("--per-label/--no-per-label", default=True, help="Break down by label value.")
+@json_option
+def eval_cmd(
+    index_dirs: tuple[Path, ...],
+    label: str,
+    also: str | None,
+    ks: str,
+    per_label: bool,
+    as_json: bool,
+) -> None:
+    """Leave-one-out retrieval quality of one or more indexes (precision, recall, mAP, nDCG)."""
+    from fashionrec.eval.run import evaluate_index
+
+    dirs = index_dirs or (Path(default_index()),)
+    results = {
+        str(d): evaluate_index(d, label=label, also=also, ks=_ks(ks), per_label=per_label)
+        for d in dirs
+    }
+    if as_json:
+        payload = next(iter(results.values())) if len(results) == 1 else {"runs": results}
+        click.echo(json.dumps(payload, indent=2))
+        return
+    _print_eval(results, _ks(ks), per_label)
+
+
+def _print_eval(results: dict[str, dict], ks: tuple[int, ...], per_label: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    first = next(iter(results.values()))
+    title = f"leave-one-out, relevant = same {first['label']}"
+    table = Table(title=title + (f" and {first['also']}" if first["also"] else ""))
+    for col in ("index", "backbone", "k", "p@k", "r@k", "map@k", "ndcg@k"):
+        table.add_column(col, justify="left" if col in {"index", "backbone"} else "right")
+    for name, r in results.items():
+        for i, k in enumerate(ks):
+            label = (Path(name).name or name, r["embedder"]) if i == 0 else ("", "")
+            table.add_row(
+                *label, str(k), *(f"{r[f'{m}@{k}']:.3f}" for m in ("p", "r", "map", "ndcg"))
+            )
+    console.print(table)
+    if per_label and first.get("per_label"):
+        k = 10 if 10 in ks else ks[-1]
+        rows = sorted(first["per_label"].items(), key=lambda kv: kv[1].get(f"p@{k}", 0))
+        per = Table(title=f"per {first['label']} (worst first), {next(iter(results))}")
+        for col in (first["label"], "count", f"p@{k}", f"r@{k}"):
+            per.add_column(col, justify="left" if col == first["label"] else "right")
+        for value, r in rows:
+            if f"p@{k}" in r:
+                per.add_row(value, str(r["count"]), f"{r[f'p@{k}']:.3f}", f"{r[f'r@{k}']:.3f}")
+        console.print(per)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and exit 1 on user errors."""
     try:
-        cli.main(args=argv, prog_name="fashionrec", standalone_mode=False)
+        args = _join_k_values(list(sys.argv[1:] if argv is None else argv))
+        cli.main(args=args, prog_name="fashionrec", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -91,3 +91,22 @@ def test_top_k_matches_full_sort_with_odd_chunks():
     ref = np.argsort(-(q @ b.T), axis=1)[:, :9]
     np.testing.assert_array_equal(i, ref)
     np.testing.assert_allclose(s, np.take_along_axis(q @ b.T, ref, 1), rtol=1e-5)
+
+
+def test_calibrated_threshold_reaches_the_target_precision():
+    from fashionrec.eval.calibration import calibrate_thresholds
+    from fashionrec.eval.retrieval import top_k
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(6, 32))
+    labels = np.repeat(list("abcdef"), 40)
+    x = centres[np.repeat(np.arange(6), 40)] + 0.9 * rng.normal(size=(240, 32))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    cal = calibrate_thresholds(x, labels, depth=30, sample=240)
+    t8, t95 = cal["thresholds"]["0.8"], cal["thresholds"]["0.95"]
+    assert t8 is not None and t95 is not None and t95 >= t8
+    # check the claim directly: pairs above t8 are >= 80 % relevant
+    s, i = top_k(x, x, 30, exclude=np.arange(240))
+    rel = labels[i] == labels[:, None]
+    assert rel[s >= t8].mean() >= 0.8
+    assert cal["relevant_quantiles"]["0.5"] > cal["irrelevant_quantiles"]["0.5"]

@@ -81,3 +81,18 @@ def test_result_dict_carries_id_score_and_metadata(rec):
     d = r.similar_to_product("1001", k=1)[0].to_dict()
     assert {"id", "score", "article_type", "gender", "base_colour", "name", "image_path"} <= set(d)
     assert "key" not in d and "image_sha1" not in d
+
+
+def test_min_similarity_auto_uses_the_measured_threshold(rec):
+    r, _ = rec
+    cal = r.manifest.calibration
+    assert cal["label"] == "article_type" and cal["queries"] > 0
+    t = cal["thresholds"]["0.8"]
+    assert t is not None
+    hits = r.similar_to_product("1001", k=24, min_similarity="auto")
+    assert hits and all(h.score >= t for h in hits)
+    assert r.min_similarity("auto:0.5") == cal["thresholds"]["0.5"]
+    with pytest.raises(FilterError, match="auto:PRECISION"):
+        r.min_similarity("auto:high")
+    with pytest.raises(FilterError, match="no measured threshold for precision 0.42"):
+        r.min_similarity("auto:0.42")

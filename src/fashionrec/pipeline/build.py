@@ -140,6 +140,7 @@ def build_index(
         },
         encodings=catalog.encodings(),
     )
+    manifest.calibration = _calibrate(vectors, products)
     if idx_dir.exists():  # rebuilding over an old index: commit after its generation
         manifest.generation = idx_dir.read_manifest().generation
     manifest = idx_dir.commit(manifest, products, index, mean)
@@ -147,6 +148,17 @@ def build_index(
     shutil.rmtree(idx_dir.work_dir, ignore_errors=True)
     log.info("indexed %d products into %s", manifest.count, idx_dir.path)
     return manifest
+
+
+def _calibrate(vectors: np.ndarray, products: pd.DataFrame) -> dict:
+    """Thresholds for `--min-similarity auto`, from same-article-type neighbours."""
+    from fashionrec.eval.calibration import calibrate_thresholds
+
+    if "article_type" not in products or len(products) < 20:
+        return {}
+    labels = products["article_type"].astype(object).where(products["article_type"].notna(), "")
+    result = calibrate_thresholds(vectors, labels.to_numpy(dtype=object))
+    return {"label": "article_type", **result}
 
 
 def _open_for_update(index_dir: str | Path):

@@ -102,6 +102,36 @@ class Recommender:
                 + suggest(product_id, self.products.index[:20000])
             ) from None
 
+    def min_similarity(self, value: float | str | None) -> float | None:
+        """Resolve a minimum similarity: a number, None, "auto" (the threshold measured for
+        precision 0.8 at build time) or "auto:P" for another precision P."""
+        if value is None or isinstance(value, int | float):
+            return None if value is None else float(value)
+        from fashionrec.eval.calibration import AUTO_TARGET, auto_threshold
+
+        text = str(value).strip().lower()
+        if text.startswith("auto"):
+            target = AUTO_TARGET
+            if text.startswith("auto:"):
+                try:
+                    target = float(text[5:])
+                except ValueError:
+                    raise FilterError(
+                        f"expected auto:PRECISION such as auto:0.9, got {value!r}"
+                    ) from None
+            threshold = auto_threshold(self.manifest.calibration, target)
+            if threshold is None:
+                known = sorted(self.manifest.calibration.get("thresholds") or {})
+                raise FilterError(
+                    f"no measured threshold for precision {target:g} in this index"
+                    + (f"; measured: {', '.join(known)}" if known else "; rebuild it to calibrate")
+                )
+            return threshold
+        try:
+            return float(text)
+        except ValueError:
+            raise FilterError(f"min_similarity must be a number or 'auto', got {value!r}") from None
+
     def embed_image(self, image: Any) -> np.ndarray:
         """The index vector of a photo (PIL image, path or bytes), preprocessed like the catalog."""
         raw = self.embedder.encode([image], normalize=False)
@@ -113,7 +143,7 @@ class Recommender:
         k: int = 10,
         *,
         filters: Filters | Mapping[str, Any] | None = None,
-        min_similarity: float | None = None,
+        min_similarity: float | str | None = None,
     ) -> list[Match]:
         """Top-k catalog products that look like `image`, best first."""
         return self.search_vector(
@@ -126,7 +156,7 @@ class Recommender:
         k: int = 10,
         *,
         filters: Filters | Mapping[str, Any] | None = None,
-        min_similarity: float | None = None,
+        min_similarity: float | str | None = None,
     ) -> list[Match]:
         """Top-k products like a catalog product; never the product itself nor its exact image."""
         row = self._row(str(product_id))
@@ -152,7 +182,7 @@ class Recommender:
         k: int = 10,
         *,
         filters: Filters | Mapping[str, Any] | None = None,
-        min_similarity: float | None = None,
+        min_similarity: float | str | None = None,
         exclude_id: str | None = None,
         exclude_sha1: str | None = None,
     ) -> list[Match]:
@@ -161,6 +191,7 @@ class Recommender:
             raise FilterError(f"k must be a positive whole number, got {k!r}")
         if not isinstance(filters, Filters):
             filters = Filters.from_mapping(filters)
+        min_similarity = self.min_similarity(min_similarity)
         allowed = self._allowed_keys(filters)
         available = len(self.products) if allowed is None else len(allowed)
         fetch = min(available, k + 8)
