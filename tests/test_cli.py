@@ -117,3 +117,17 @@ def test_eval_json_and_table(index, capsys):
     assert code == 0 and "relevant = same gender" in out
     code, out, err = run(capsys, "eval", str(index), "--label", "articleTyp")
     assert code == 1 and "Did you mean" in err
+
+
+def test_report_of_an_index_and_of_a_catalog(index, synthetic_catalog, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    code, stdout, _ = run(capsys, "-q", "report", str(index), "--out", str(out), "--grid", "3")
+    assert code == 0 and out.is_file()
+    html = out.read_text()
+    assert "Retrieval quality (tiny, leave-one-out)" in html and "Similar items" in html
+    assert "same article_type and base_colour" in html and "https://" not in html
+    out2 = tmp_path / "c.html"
+    code, _, _ = run(capsys, "-q", "report", str(synthetic_catalog), "--out", str(out2))
+    assert (
+        code == 0 and "catalog" in out2.read_text() and "Retrieval quality" not in out2.read_text()
+    )

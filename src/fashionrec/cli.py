@@ -320,6 +320,31 @@ def embedders_cmd(as_json: bool) -> None:
         )
 
 
+@cli.command("report")
+@click.argument("target", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="report.html",
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option("--no-eval", is_flag=True, help="Charts only: skip the leave-one-out evaluation.")
+@click.option(
+    "--grid",
+    default=8,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Rows of the similar-items picture (0 for none).",
+)
+def report_cmd(target: Path, out: Path, no_eval: bool, grid: int) -> None:
+    """One self-contained HTML report of a catalog folder or an index (charts, evaluation)."""
+    from fashionrec.eval.make_report import build_report
+
+    path = build_report(target, out, evaluate=not no_eval, grid=grid)
+    click.echo(f"Wrote {path}")
+
+
 def _ks(text: str) -> tuple[int, ...]:
     try:
         ks = tuple(sorted({int(x) for x in text.replace(",", " ").split()}))
