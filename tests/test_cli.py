@@ -131,3 +131,34 @@ def test_report_of_an_index_and_of_a_catalog(index, synthetic_catalog, tmp_path,
     assert (
         code == 0 and "catalog" in out2.read_text() and "Retrieval quality" not in out2.read_text()
     )
+
+
+def test_eval_photos_scores_by_label_map(index, synthetic_catalog, tmp_path, capsys):
+    # Catalog photos stand in for shopper photos: their own type is always the best match.
+    (tmp_path / "labels.csv").write_text("image,label\n1000,Tee\n1013,Shoe\n1019,Watch\n")
+    (tmp_path / "map.csv").write_text(
+        "label,article_types\nTee,Tshirts|Tops\nShoe,Casual Shoes\nWatch,Watches\n"
+    )
+    args = [
+        "eval-photos",
+        str(synthetic_catalog / "images"),
+        "--labels",
+        str(tmp_path / "labels.csv"),
+        "--label-map",
+        str(tmp_path / "map.csv"),
+        "--index",
+        str(index),
+        "-k",
+        "1",
+        "5",
+    ]
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["photos"] == 3 and result["p@1"] == 1.0
+    assert set(result["per_label"]) == {"Tee", "Shoe", "Watch"}
+    assert result["per_label"]["Shoe"]["retrieves"]["Casual Shoes"] >= 4
+    assert 0 < result["macro_p@5"] <= 1
+    (tmp_path / "map.csv").write_text("label,article_types\nTee,Tshirts\n")
+    code, _, err = run(capsys, *args)
+    assert code == 1 and "missing from the label map" in err

@@ -320,6 +320,63 @@ def embedders_cmd(as_json: bool) -> None:
         )
 
 
+@cli.command("eval-photos")
+@click.argument("photos_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--labels",
+    "labels_csv",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with columns image,label (photo PHOTOS_DIR/<image>.jpg).",
+)
+@click.option(
+    "--label-map",
+    "label_map_csv",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: label, article types that count as a match (|-separated).",
+)
+@index_option
+@click.option("-k", "ks", default="1 10", show_default=True, help="Cut-offs, e.g. -k 1 10.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N photos (by name).")
+@json_option
+def eval_photos_cmd(
+    photos_dir: Path,
+    labels_csv: Path,
+    label_map_csv: Path,
+    index_dir: Path,
+    ks: str,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Shopper photos search the index like the search page does: P@k, macro P@k, per label."""
+    from fashionrec.eval.photos import evaluate_photos
+
+    result = evaluate_photos(
+        index_dir, photos_dir, labels_csv, label_map_csv, ks=_ks(ks), limit=limit
+    )
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    _print_photo_eval(result, _ks(ks))
+
+
+def _print_photo_eval(result: dict, ks: tuple[int, ...]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    overall = "  ".join(
+        f"p@{k} {result[f'p@{k}']:.3f}  macro p@{k} {result[f'macro_p@{k}']:.3f}" for k in ks
+    )
+    table = Table(title=f"{result['photos']} shopper photos: {overall}")
+    for col in ("label", "count", *(f"p@{k}" for k in ks), "mostly retrieves"):
+        table.add_column(col, justify="right" if col.startswith(("p@", "count")) else "left")
+    for label, e in sorted(result["per_label"].items(), key=lambda kv: kv[1][f"p@{ks[-1]}"]):
+        top = ", ".join(f"{t} ({n})" for t, n in e["retrieves"].items())
+        table.add_row(label, str(e["count"]), *(f"{e[f'p@{k}']:.3f}" for k in ks), top)
+    Console().print(table)
+
+
 @cli.command("report")
 @click.argument("target", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(

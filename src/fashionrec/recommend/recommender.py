@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,9 +146,27 @@ class Recommender:
         min_similarity: float | str | None = None,
     ) -> list[Match]:
         """Top-k catalog products that look like `image`, best first."""
-        return self.search_vector(
-            self.embed_image(image), k, filters=filters, min_similarity=min_similarity
-        )
+        return self.similar_to_images([image], k, filters=filters, min_similarity=min_similarity)[0]
+
+    def similar_to_images(
+        self,
+        images: Sequence[Any],
+        k: int = 10,
+        *,
+        filters: Filters | Mapping[str, Any] | None = None,
+        min_similarity: float | str | None = None,
+        batch_size: int = 32,
+    ) -> list[list[Match]]:
+        """Search by several photos at once (batched through the backbone).
+
+        This is the one query path for photos: the CLI, the HTTP API and `eval-photos` use it.
+        """
+        raw = self.embedder.encode(list(images), batch_size=batch_size, normalize=False)
+        vectors = finish_vectors(np.atleast_2d(raw), self.mean)
+        return [
+            self.search_vector(v, k, filters=filters, min_similarity=min_similarity)
+            for v in vectors
+        ]
 
     def similar_to_product(
         self,

@@ -1,0 +1,118 @@
+"""`fashionrec eval-photos`: shopper photos query the catalog the way the search page does.
+
+A result is relevant when its article type is one that the label map lists for the photo's
+label (e.g. label "Pants" -> Trousers | Jeans | Track Pants ...).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fashionrec.errors import CatalogError, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def read_labels(path: str | Path, *, value: str = "label") -> dict[str, str]:
+    """image -> label (or another column) from a CSV with columns image,<value>."""
+    rows = _read_csv(path, ("image", value))
+    return {r["image"].strip(): r[value].strip() for r in rows if r[value].strip()}
+
+
+def read_label_map(path: str | Path) -> dict[str, set[str]]:
+    """label -> the catalog article types that count as the same kind of garment."""
+    rows = _read_csv(path, None)
+    if not rows:
+        raise CatalogError(f"{path} is empty")
+    label_col, types_col = list(rows[0].keys())[:2]
+    return {
+        r[label_col].strip(): {t.strip() for t in r[types_col].split("|") if t.strip()}
+        for r in rows
+    }
+
+
+def _read_csv(path: str | Path, need: Sequence[str] | None) -> list[dict[str, str]]:
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"no such file: {path}")
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in need or () if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CatalogError(f"{path} lacks column(s) {missing}; it has {reader.fieldnames}")
+        return list(reader)
+
+
+def photo_paths(photos_dir: str | Path, images: Sequence[str]) -> list[Path]:
+    """`PHOTOS_DIR/<image>.jpg` (or the name as given when it has an extension)."""
+    root = Path(photos_dir)
+    paths = []
+    for name in images:
+        p = root / name if Path(name).suffix else root / f"{name}.jpg"
+        if not p.is_file():
+            raise CatalogError(f"photo {name!r} not found at {p}")
+        paths.append(p)
+    return paths
+
+
+def evaluate_photos(
+    index_dir: str | Path,
+    photos_dir: str | Path,
+    labels_csv: str | Path,
+    label_map_csv: str | Path,
+    *,
+    ks: Sequence[int] = (1, 10),
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """P@k of shopper photos against an index, overall, macro over labels and per label.
+
+    Example:
+        >>> evaluate_photos("idx", "photos", "labels.csv", "map.csv")["p@10"]  # doctest: +SKIP
+    """
+    from fashionrec.recommend import Recommender
+
+    labels = read_labels(labels_csv)
+    label_map = read_label_map(label_map_csv)
+    unknown = sorted({lab for lab in labels.values() if lab not in label_map})
+    if unknown:
+        raise ConfigError(f"labels missing from the label map {label_map_csv}: {unknown}")
+    images = sorted(labels)[:limit] if limit else sorted(labels)
+    rec = Recommender.open(index_dir)
+    depth = max(ks)
+    results = rec.similar_to_images(photo_paths(photos_dir, images), depth)
+    hits = np.zeros((len(images), depth), dtype=bool)
+    retrieved: dict[str, Counter] = {}
+    for i, (image, matches) in enumerate(zip(images, results, strict=True)):
+        wanted = label_map[labels[image]]
+        types = [m.product.get("article_type") for m in matches]
+        hits[i, : len(types)] = [t in wanted for t in types]
+        retrieved.setdefault(labels[image], Counter()).update(t for t in types if t)
+    return _summary(hits, [labels[i] for i in images], retrieved, ks)
+
+
+def _summary(
+    hits: np.ndarray, labels: list[str], retrieved: dict[str, Counter], ks: Sequence[int]
+) -> dict[str, Any]:
+    lab = np.array(labels, dtype=object)
+    out: dict[str, Any] = {"photos": len(labels)}
+    for k in ks:
+        out[f"p@{k}"] = float(hits[:, :k].mean())
+    per_label = {}
+    for value in sorted(set(labels)):
+        rows = lab == value
+        entry: dict[str, Any] = {"count": int(rows.sum())}
+        for k in ks:
+            entry[f"p@{k}"] = float(hits[rows, :k].mean())
+        entry["retrieves"] = dict(retrieved[value].most_common(3))
+        per_label[value] = entry
+    for k in ks:
+        out[f"macro_p@{k}"] = float(np.mean([e[f"p@{k}"] for e in per_label.values()]))
+    out["per_label"] = per_label
+    return out
