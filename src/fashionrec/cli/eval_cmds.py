@@ -1,0 +1,168 @@
+"""Evaluation and reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from fashionrec.cli._group import cli
+from fashionrec.cli.common import (
+    default_index,
+    index_option,
+    json_option,
+    parse_ks,
+)
+
+
+@cli.command("eval-photos")
+@click.argument("photos_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--labels",
+    "labels_csv",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with columns image,label (photo PHOTOS_DIR/<image>.jpg).",
+)
+@click.option(
+    "--label-map",
+    "label_map_csv",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: label, article types that count as a match (|-separated).",
+)
+@index_option
+@click.option("-k", "ks", default="1 10", show_default=True, help="Cut-offs, e.g. -k 1 10.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N photos (by name).")
+@json_option
+def eval_photos_cmd(
+    photos_dir: Path,
+    labels_csv: Path,
+    label_map_csv: Path,
+    index_dir: Path,
+    ks: str,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Shopper photos search the index like the search page does: P@k, macro P@k, per label."""
+    from fashionrec.eval.photos import evaluate_photos
+
+    result = evaluate_photos(
+        index_dir, photos_dir, labels_csv, label_map_csv, ks=parse_ks(ks), limit=limit
+    )
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    _print_photo_eval(result, parse_ks(ks))
+
+
+def _print_photo_eval(result: dict, ks: tuple[int, ...]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    overall = "  ".join(
+        f"p@{k} {result[f'p@{k}']:.3f}  macro p@{k} {result[f'macro_p@{k}']:.3f}" for k in ks
+    )
+    table = Table(title=f"{result['photos']} shopper photos: {overall}")
+    for col in ("label", "count", *(f"p@{k}" for k in ks), "mostly retrieves"):
+        table.add_column(col, justify="right" if col.startswith(("p@", "count")) else "left")
+    for label, e in sorted(result["per_label"].items(), key=lambda kv: kv[1][f"p@{ks[-1]}"]):
+        top = ", ".join(f"{t} ({n})" for t, n in e["retrieves"].items())
+        table.add_row(label, str(e["count"]), *(f"{e[f'p@{k}']:.3f}" for k in ks), top)
+    Console().print(table)
+
+
+@cli.command("report")
+@click.argument("target", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="report.html",
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option("--no-eval", is_flag=True, help="Charts only: skip the leave-one-out evaluation.")
+@click.option(
+    "--grid",
+    default=8,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Rows of the similar-items picture (0 for none).",
+)
+def report_cmd(target: Path, out: Path, no_eval: bool, grid: int) -> None:
+    """One self-contained HTML report of a catalog folder or an index (charts, evaluation)."""
+    from fashionrec.eval.make_report import build_report
+
+    path = build_report(target, out, evaluate=not no_eval, grid=grid)
+    click.echo(f"Wrote {path}")
+
+
+@cli.command("eval")
+@click.argument("index_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--label",
+    default="articleType",
+    show_default=True,
+    help="Relevance: same value of this column (articleType, subCategory, baseColour, "
+    "gender, or a group column such as product_code).",
+)
+@click.option(
+    "--and",
+    "also",
+    metavar="COLUMN",
+    help="Also require the same value of this column (e.g. --and baseColour).",
+)
+@click.option("-k", "ks", default="1 5 10 20", show_default=True, help="Cut-offs, e.g. -k 5 10 20.")
+@click.option("--per-label/--no-per-label", default=True, help="Break down by label value.")
+@json_option
+def eval_cmd(
+    index_dirs: tuple[Path, ...],
+    label: str,
+    also: str | None,
+    ks: str,
+    per_label: bool,
+    as_json: bool,
+) -> None:
+    """Leave-one-out retrieval quality of one or more indexes (precision, recall, mAP, nDCG)."""
+    from fashionrec.eval.run import evaluate_index
+
+    dirs = index_dirs or (Path(default_index()),)
+    results = {
+        str(d): evaluate_index(d, label=label, also=also, ks=parse_ks(ks), per_label=per_label)
+        for d in dirs
+    }
+    if as_json:
+        payload = next(iter(results.values())) if len(results) == 1 else {"runs": results}
+        click.echo(json.dumps(payload, indent=2))
+        return
+    _print_eval(results, parse_ks(ks), per_label)
+
+
+def _print_eval(results: dict[str, dict], ks: tuple[int, ...], per_label: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    first = next(iter(results.values()))
+    title = f"leave-one-out, relevant = same {first['label']}"
+    table = Table(title=title + (f" and {first['also']}" if first["also"] else ""))
+    for col in ("index", "backbone", "k", "p@k", "r@k", "map@k", "ndcg@k"):
+        table.add_column(col, justify="left" if col in {"index", "backbone"} else "right")
+    for name, r in results.items():
+        for i, k in enumerate(ks):
+            label = (Path(name).name or name, r["embedder"]) if i == 0 else ("", "")
+            table.add_row(
+                *label, str(k), *(f"{r[f'{m}@{k}']:.3f}" for m in ("p", "r", "map", "ndcg"))
+            )
+    console.print(table)
+    if per_label and first.get("per_label"):
+        k = 10 if 10 in ks else ks[-1]
+        rows = sorted(first["per_label"].items(), key=lambda kv: kv[1].get(f"p@{k}", 0))
+        per = Table(title=f"per {first['label']} (worst first), {next(iter(results))}")
+        for col in (first["label"], "count", f"p@{k}", f"r@{k}"):
+            per.add_column(col, justify="left" if col == first["label"] else "right")
+        for value, r in rows:
+            if f"p@{k}" in r:
+                per.add_row(value, str(r["count"]), f"{r[f'p@{k}']:.3f}", f"{r[f'r@{k}']:.3f}")
+        console.print(per)
