@@ -254,19 +254,61 @@ def train_loop(
     weight_decay: float,
     seed: int,
     time_limit: float | None = None,
+    min_steps: int = 500,
+    threads: int | None = None,
     label: str = "head",
 ) -> dict[str, Any]:
     """Mini-batch AdamW with a cosine learning-rate decay; returns training info.
 
-    `batch_loss(rows)` computes the loss on those rows (and sets train mode itself).
+    `batch_loss(rows)` computes the loss on those rows (and sets train mode itself). Small
+    sets get more epochs, up to `min_steps` optimiser steps, so they are not under-trained.
+    `threads` defaults to 1 below 4,096 rows, else torch's setting.
     """
     import torch
 
     if epochs < 1 or batch_size < 1:
         raise HeadError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    previous_threads = torch.get_num_threads()
+    # Small batches of small sets run many times faster on one thread than on contended cores.
+    torch.set_num_threads(threads or (1 if n < 4096 else previous_threads))
+    try:
+        return _run(
+            params,
+            batch_loss,
+            n,
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            seed,
+            time_limit,
+            min_steps,
+            label,
+        )
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run(
+    params: Sequence[torch.nn.Parameter],
+    batch_loss: Callable[[np.ndarray], torch.Tensor],
+    n: int,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    time_limit: float | None,
+    min_steps: int,
+    label: str,
+) -> dict[str, Any]:
+    import torch
+
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    steps = epochs * -(-n // batch_size)
+    per_epoch = -(-n // batch_size)
+    epochs = max(epochs, -(-min_steps // per_epoch))
+    steps = epochs * per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.5 * (1.0 + np.cos(np.pi * min(s, steps) / steps))
     )
