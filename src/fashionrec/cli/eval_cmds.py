@@ -166,3 +166,76 @@ def _print_eval(results: dict[str, dict], ks: tuple[int, ...], per_label: bool) 
             if f"p@{k}" in r:
                 per.add_row(value, str(r["count"]), f"{r[f'p@{k}']:.3f}", f"{r[f'r@{k}']:.3f}")
         console.print(per)
+
+
+@cli.command("train-heads")
+@click.argument("index_dir", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option(
+    "--attributes/--no-attributes",
+    default=True,
+    show_default=True,
+    help="Attribute classifiers (gender, type, colour, ...) for predictions on photos.",
+)
+@click.option(
+    "--projection",
+    is_flag=True,
+    help="Also a retrieval projection head; searches then run in its space.",
+)
+@click.option(
+    "--with-colour",
+    is_flag=True,
+    help="Train the projection on article type AND base colour (weights 1:1).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@json_option
+def train_heads_cmd(
+    index_dir: Path | None,
+    attributes: bool,
+    projection: bool,
+    with_colour: bool,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Train heads on the index's embeddings; measured on an 80/20 product split first."""
+    from fashionrec.pipeline.heads import train_heads
+
+    tasks = {"article_type": 1.0, "base_colour": 1.0} if with_colour else None
+    report = train_heads(
+        index_dir or default_index(),
+        attributes=attributes,
+        projection=projection,
+        projection_tasks=tasks,
+        seed=seed,
+    )
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if "attributes" in report:
+        table = Table(title="attribute classifiers, held-out 20 % of products")
+        for col in ("attribute", "classes", "accuracy", "macro F1", "ECE"):
+            table.add_column(col, justify="left" if col == "attribute" else "right")
+        for name, r in report["attributes"]["attributes"].items():
+            if "accuracy" in r:
+                table.add_row(
+                    name,
+                    str(len(r["classes"])),
+                    f"{r['accuracy']:.3f}",
+                    f"{r['macro_f1']:.3f}",
+                    f"{r['ece']:.3f}",
+                )
+        console.print(table)
+    if "projection" in report:
+        p = report["projection"]
+        table = Table(title=f"retrieval, test->test leave-one-out ({p['n_test']} products)")
+        metrics = list(p["frozen"])
+        table.add_column("vectors")
+        for m in metrics:
+            table.add_column(m, justify="right")
+        for name in ("frozen", "head"):
+            table.add_row(name, *(f"{p[name][m]:.3f}" for m in metrics))
+        console.print(table)
+        console.print(f"head trained in {p['train_seconds']} s")

@@ -55,6 +55,8 @@ class RetrievalResult:
 def _evaluate(
     hits: np.ndarray, n_rel: np.ndarray, labels: np.ndarray, ks: Sequence[int], per_label: bool
 ) -> RetrievalResult:
+    if hits.shape[1] < max(ks):  # a collection smaller than k: missing results count as misses
+        hits = np.pad(hits, ((0, 0), (0, max(ks) - hits.shape[1])))
     result = RetrievalResult(overall=summarize(hits, n_rel, ks))
     if per_label:
         for value in np.unique(labels):

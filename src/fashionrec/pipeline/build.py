@@ -195,9 +195,12 @@ def add_products(
             mapping = ColumnMapping.from_dict(manifest.catalog["mapping"])
         catalog = load_catalog(catalog, mapping, overrides=overrides, show_progress=show_progress)
     present = catalog.products.index.isin(products.index)
+    features = idx_dir.read_features(manifest)
     if replace and present.any():
         _drop(products, index, catalog.products.index[present])
-        products = products[~products.index.isin(catalog.products.index[present])]
+        keep = ~products.index.isin(catalog.products.index[present])
+        products = products[keep]
+        features = None if features is None else np.asarray(features)[keep]
     else:
         catalog.products = catalog.products[~present]
     skipped = int(present.sum()) if not replace else 0
@@ -214,12 +217,18 @@ def add_products(
         batch_size=batch_size,
         show_progress=show_progress,
     )
-    index.add(finish_vectors(raw, idx_dir.read_mean(manifest)), ok_keys)
+    vectors = finish_vectors(raw, idx_dir.read_mean(manifest))
+    head = load_projection(idx_dir, manifest)
+    if head is not None:
+        index.add(head.transform(vectors), ok_keys)
+        features = np.concatenate([np.asarray(features), vectors])
+    else:
+        index.add(vectors, ok_keys)
     new_rows = _products_table(catalog, keys, ok_keys)
     merged = pd.concat([products.reset_index(drop=True), new_rows], ignore_index=True)
     manifest.next_key = int(keys.max()) + 1
     manifest.encodings = _merge_encodings(manifest.encodings, catalog.encodings())
-    idx_dir.commit(manifest, merged, index, idx_dir.read_mean(manifest))
+    _commit_update(idx_dir, manifest, merged, index, features)
     shutil.rmtree(idx_dir.work_dir, ignore_errors=True)
     return {"added": len(ok_keys), "skipped": skipped, "failed": len(keys) - len(ok_keys)}
 
@@ -241,9 +250,40 @@ def remove_products(index_dir: str | Path, ids: Iterable[str]) -> int:
             + suggest(unknown[0], products.index[:5000])
         )
     _drop(products, index, ids)
-    kept = products[~products.index.isin(ids)].reset_index(drop=True)
-    idx_dir.commit(manifest, kept, index, idx_dir.read_mean(manifest))
+    keep = ~products.index.isin(ids)
+    features = idx_dir.read_features(manifest)
+    if features is not None:
+        features = np.asarray(features)[keep]
+    _commit_update(idx_dir, manifest, products[keep].reset_index(drop=True), index, features)
     return len(ids)
+
+
+def _commit_update(
+    idx_dir: IndexDir,
+    manifest: Manifest,
+    products: pd.DataFrame,
+    index: Any,
+    features: np.ndarray | None,
+) -> None:
+    """Commit a change, carrying the mean and the trained heads into the new generation."""
+    heads = idx_dir.heads_path(manifest.generation)
+    idx_dir.commit(
+        manifest,
+        products,
+        index,
+        idx_dir.read_mean(manifest),
+        features=features,
+        heads_from=heads if heads.is_dir() else None,
+    )
+
+
+def load_projection(idx_dir: IndexDir, manifest: Manifest) -> Any:
+    """The index's retrieval projection head, or None when it has none."""
+    if not manifest.heads.get("projection"):
+        return None
+    from fashionrec.heads import ProjectionHead
+
+    return ProjectionHead.load(idx_dir.heads_path(manifest.generation) / "projection")
 
 
 def _merge_encodings(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, list[str]]:

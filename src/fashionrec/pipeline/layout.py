@@ -6,6 +6,9 @@ An index directory holds one *generation* of files at a time::
     products-<g>.csv        product metadata, one row per indexed product, with its vector key
     vectors-<g>/            the vector index (written by a fashionrec.index backend)
     mean-<g>.npy            catalog mean feature, subtracted before normalising (optional)
+    heads-<g>/              trained heads: attribute classifiers, retrieval projection (optional)
+    features-<g>.npy        backbone vectors in products order, kept when a projection head
+                            makes the searched vectors differ from them (optional)
     report.json             the cleaning report of the last build or update
     work/                   resumable embedding shards while a build runs
 
@@ -66,6 +69,7 @@ class Manifest:
     catalog: dict[str, Any] = field(default_factory=dict)
     encodings: dict[str, list[str]] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
+    heads: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     versions: dict[str, str] = field(default_factory=_versions)
@@ -122,6 +126,17 @@ class IndexDir:
     def mean_path(self, generation: int) -> Path:
         return self.path / f"mean-{generation}.npy"
 
+    def heads_path(self, generation: int) -> Path:
+        return self.path / f"heads-{generation}"
+
+    def features_path(self, generation: int) -> Path:
+        return self.path / f"features-{generation}.npy"
+
+    def read_features(self, manifest: Manifest) -> np.ndarray | None:
+        """Backbone vectors in products order, when stored apart from the searched vectors."""
+        path = self.features_path(manifest.generation)
+        return np.load(path, mmap_mode="r", allow_pickle=False) if path.is_file() else None
+
     def read_manifest(self) -> Manifest:
         import json
 
@@ -165,23 +180,42 @@ class IndexDir:
         return np.load(self.mean_path(manifest.generation), allow_pickle=False)
 
     def commit(
-        self, manifest: Manifest, products: pd.DataFrame, vectors: Any, mean: np.ndarray | None
+        self,
+        manifest: Manifest,
+        products: pd.DataFrame,
+        vectors: Any,
+        mean: np.ndarray | None,
+        *,
+        features: np.ndarray | None = None,
+        heads_from: Path | None = None,
     ) -> Manifest:
         """Write a new generation and switch the manifest to it; returns the new manifest.
 
         `vectors` is a fashionrec.index VectorIndex; it saves itself into vectors-<g>/.
+        `features` (backbone vectors in products order) and the heads directory `heads_from`
+        are carried into the new generation when given.
         """
         self.path.mkdir(parents=True, exist_ok=True)
         old = manifest.generation if self.exists() else None
         gen = (old or 0) + 1
-        while self.products_path(gen).exists() or self.vectors_path(gen).exists():
+        while any(
+            p.exists()
+            for p in (
+                self.products_path(gen),
+                self.vectors_path(gen),
+                self.heads_path(gen),
+                self.features_path(gen),
+            )
+        ):
             gen += 1  # leftovers of a crashed commit: never overwrite, skip past them
         vectors.save(self.vectors_path(gen))
         atomic_write_bytes(self.products_path(gen), products.to_csv(index=False).encode())
         if mean is not None:
-            tmp = self.path / f".mean-{gen}.tmp.npy"
-            np.save(tmp, np.asarray(mean, np.float32), allow_pickle=False)
-            tmp.replace(self.mean_path(gen))
+            self._save_npy(self.mean_path(gen), mean)
+        if features is not None:
+            self._save_npy(self.features_path(gen), features)
+        if heads_from is not None:
+            shutil.copytree(heads_from, self.heads_path(gen))
         manifest.generation = gen
         manifest.count = int(len(products))
         manifest.centered = mean is not None
@@ -191,10 +225,19 @@ class IndexDir:
         self._remove_other_generations(gen)
         return manifest
 
+    def _save_npy(self, path: Path, array: np.ndarray) -> None:
+        tmp = path.with_name(f".{path.stem}.tmp.npy")
+        np.save(tmp, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+        tmp.replace(path)
+
     def _remove_other_generations(self, keep: int) -> None:
         for p in self.path.iterdir():
             stem = p.name.split(".")[0]
             prefix, _, gen = stem.rpartition("-")
-            if prefix in {"products", "vectors", "mean"} and gen.isdigit() and int(gen) != keep:
+            if (
+                prefix in {"products", "vectors", "mean", "heads", "features"}
+                and gen.isdigit()
+                and int(gen) != keep
+            ):
                 log.debug("removing old generation file %s", p)
                 shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)

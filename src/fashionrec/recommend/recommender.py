@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fashionrec.errors import FilterError, UnknownProductError, suggest
-from fashionrec.pipeline.build import finish_vectors
+from fashionrec.pipeline.build import finish_vectors, load_projection
 from fashionrec.pipeline.layout import IMAGE_SHA1, KEY, IndexDir, Manifest
 from fashionrec.recommend.filters import Filters
 
@@ -66,6 +66,8 @@ class Recommender:
         self.mean = self.index_dir.read_mean(self.manifest)
         self.runtime = runtime
         self._embedder: Any = None
+        self._attributes: Any = None
+        self.head = load_projection(self.index_dir, self.manifest)
         self._row_of_key = pd.Index(self.products[KEY].to_numpy())
 
     @classmethod
@@ -132,10 +134,37 @@ class Recommender:
         except ValueError:
             raise FilterError(f"min_similarity must be a number or 'auto', got {value!r}") from None
 
+    @property
+    def attributes(self) -> Any:
+        """The index's attribute classifiers (AttributeClassifier), or None when untrained."""
+        if self._attributes is None and self.manifest.heads.get("attributes"):
+            from fashionrec.heads import AttributeClassifier
+
+            path = self.index_dir.heads_path(self.manifest.generation) / "attributes"
+            self._attributes = AttributeClassifier.load(path)
+        return self._attributes
+
+    def backbone_vectors(self, images: Sequence[Any], *, batch_size: int = 32) -> np.ndarray:
+        """Backbone vectors of photos (PIL images, paths or bytes), preprocessed like the
+        catalog: centred with the catalog mean and L2-normalised."""
+        raw = self.embedder.encode(list(images), batch_size=batch_size, normalize=False)
+        return finish_vectors(np.atleast_2d(raw), self.mean)
+
+    def search_space(self, backbone: np.ndarray) -> np.ndarray:
+        """Map backbone vectors into the searched space (through the projection head, if any)."""
+        return backbone if self.head is None else self.head.transform(backbone)
+
     def embed_image(self, image: Any) -> np.ndarray:
-        """The index vector of a photo (PIL image, path or bytes), preprocessed like the catalog."""
-        raw = self.embedder.encode([image], normalize=False)
-        return finish_vectors(raw, self.mean)[0]
+        """The searched vector of one photo."""
+        return self.search_space(self.backbone_vectors([image]))[0]
+
+    def predict_attributes(self, backbone: np.ndarray) -> list[dict[str, tuple[str, float]]]:
+        """Per row of backbone vectors: attribute -> (predicted value, calibrated probability)."""
+        if self.attributes is None:
+            return [{} for _ in range(len(np.atleast_2d(backbone)))]
+        per_attr = self.attributes.predict(np.atleast_2d(backbone))
+        n = len(next(iter(per_attr.values())))
+        return [{a: per_attr[a][i] for a in per_attr} for i in range(n)]
 
     def similar_to_image(
         self,
@@ -161,8 +190,7 @@ class Recommender:
 
         This is the one query path for photos: the CLI, the HTTP API and `eval-photos` use it.
         """
-        raw = self.embedder.encode(list(images), batch_size=batch_size, normalize=False)
-        vectors = finish_vectors(np.atleast_2d(raw), self.mean)
+        vectors = self.search_space(self.backbone_vectors(images, batch_size=batch_size))
         return [
             self.search_vector(v, k, filters=filters, min_similarity=min_similarity)
             for v in vectors

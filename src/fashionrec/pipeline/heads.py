@@ -1,0 +1,159 @@
+"""Train the heads of an index (attribute classifiers, retrieval projection) and commit them.
+
+Each head is first measured on a seeded 80/20 split by product (train on 80 %, evaluate on the
+held-out 20 %), then refitted on every product for serving. The figures go into the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fashionrec.pipeline.build import _calibrate
+from fashionrec.pipeline.layout import KEY, IndexDir
+
+log = logging.getLogger(__name__)
+
+#: Attributes the classifiers learn, when the catalog has them.
+ATTRIBUTES = (
+    "gender",
+    "master_category",
+    "sub_category",
+    "article_type",
+    "base_colour",
+    "season",
+    "usage",
+)
+
+
+def _labels(products: pd.DataFrame, column: str) -> np.ndarray:
+    col = products[column].astype(object)
+    return col.where(col.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def backbone_vectors(idx_dir: IndexDir, manifest: Any, products: pd.DataFrame) -> np.ndarray:
+    """Backbone vectors in products order (stored apart when a projection head is active)."""
+    features = idx_dir.read_features(manifest)
+    if features is not None:
+        return np.asarray(features, dtype=np.float32)
+    from fashionrec.index import load_index
+
+    index = load_index(idx_dir.vectors_path(manifest.generation))
+    return np.asarray(index.get_vectors(products[KEY].to_numpy()), dtype=np.float32)
+
+
+def _evaluate_projection(
+    X: np.ndarray,
+    types: np.ndarray,
+    colours: np.ndarray | None,
+    *,
+    tasks: dict[str, float],
+    seed: int,
+    test_size: float,
+) -> dict[str, Any]:
+    from fashionrec.eval.retrieval import leave_one_out
+    from fashionrec.heads import ProjectionHead, split_by_product
+
+    train, test = split_by_product(len(X), test_size=test_size, seed=seed)
+    labels = {"article_type": types, "base_colour": colours}
+    head = ProjectionHead().fit(
+        X[train], {t: labels[t][train] for t in tasks}, weights=tasks, seed=seed
+    )
+    out: dict[str, Any] = {
+        "train_seconds": head.info_.get("train_seconds"),
+        "n_train": len(train),
+        "n_test": len(test),
+    }
+    for name, vecs in (("frozen", X[test]), ("head", head.transform(X[test]))):
+        r = leave_one_out(vecs, types[test], ks=(1, 10), per_label=False).overall
+        out[name] = {"p@1": r["p@1"], "p@10": r["p@10"]}
+        if colours is not None:
+            rc = leave_one_out(
+                vecs, types[test], ks=(1, 10), relevance=colours[test], per_label=False
+            ).overall
+            out[name].update({"type+colour p@1": rc["p@1"], "type+colour p@10": rc["p@10"]})
+    return out
+
+
+def train_heads(
+    index_dir: str | Path,
+    *,
+    attributes: bool = True,
+    projection: bool = False,
+    projection_tasks: dict[str, float] | None = None,
+    seed: int = 0,
+    test_size: float = 0.2,
+) -> dict[str, Any]:
+    """Measure, fit and commit heads into the index; returns the measured figures.
+
+    With `projection`, searches run in the head's space from then on (queries pass through it
+    too) and the backbone vectors are kept beside it for retraining.
+
+    Example:
+        >>> figures = train_heads("fashionrec-index", projection=True)  # doctest: +SKIP
+        >>> figures["projection"]["head"]["p@10"]  # doctest: +SKIP
+    """
+    from fashionrec.heads import AttributeClassifier, ProjectionHead, evaluate_classifier
+    from fashionrec.index import create_index
+
+    idx_dir = IndexDir(index_dir)
+    manifest = idx_dir.read_manifest()
+    products = idx_dir.read_products(manifest)
+    X = backbone_vectors(idx_dir, manifest, products)
+    present = [a for a in ATTRIBUTES if a in products and products[a].notna().sum() > 1]
+    report: dict[str, Any] = {"seed": seed, "test_size": test_size}
+    heads: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(dir=idx_dir.path) as tmp:
+        out_dir = Path(tmp) / "heads"
+        if attributes and present:
+            labels = {a: _labels(products, a) for a in present}
+            log.info(
+                "evaluating attribute classifiers on a %d/%d split",
+                100 - 100 * test_size,
+                100 * test_size,
+            )
+            report["attributes"] = evaluate_classifier(X, labels, test_size=test_size, seed=seed)
+            t0 = time.perf_counter()
+            AttributeClassifier().fit(X, labels, seed=seed).save(out_dir / "attributes")
+            heads["attributes"] = {
+                "attributes": present,
+                "train_seconds": round(time.perf_counter() - t0, 1),
+            }
+        vectors, features = X, None
+        if projection:
+            tasks = projection_tasks or {"article_type": 1.0}
+            types = _labels(products, "article_type")
+            colours = _labels(products, "base_colour") if "base_colour" in products else None
+            log.info("evaluating the projection head (tasks %s)", tasks)
+            report["projection"] = _evaluate_projection(
+                X, types, colours, tasks=tasks, seed=seed, test_size=test_size
+            )
+            labels = {"article_type": types, "base_colour": colours}
+            head = ProjectionHead().fit(X, {t: labels[t] for t in tasks}, weights=tasks, seed=seed)
+            head.save(out_dir / "projection")
+            heads["projection"] = {
+                "tasks": tasks,
+                "dim": head.out_dim,
+                "evaluation": report["projection"],
+            }
+            vectors, features = head.transform(X), X
+        index = create_index(manifest.backend, vectors.shape[1])
+        index.add(vectors, products[KEY].to_numpy(np.int64))
+        manifest.heads = heads
+        manifest.dim = int(vectors.shape[1])
+        manifest.calibration = _calibrate(vectors, products)
+        idx_dir.commit(
+            manifest,
+            products.reset_index(drop=True),
+            index,
+            idx_dir.read_mean(manifest),
+            features=features,
+            heads_from=out_dir if out_dir.exists() else None,
+        )
+    return report
