@@ -77,3 +77,22 @@ def test_mmap_load_is_read_only_until_write(tmp_path):
     assert not isinstance(loaded._store.vectors, np.memmap)
     # the file on disk is untouched until save
     assert len(load_index(tmp_path / "ix")) == 4
+
+
+@pytest.mark.parametrize("share", [0.05, 0.5, 0.95])
+def test_allowed_sparse_and_dense_match_a_naive_filter(share):
+    from fashionrec.index import create_index
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3000, 24)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    keys = np.arange(3000, dtype=np.int64) * 7 + 3
+    index = create_index("exact", 24)
+    index.add(x, keys)
+    index.remove(keys[:40])
+    allowed = np.sort(rng.choice(keys, size=int(share * 3000), replace=False))
+    q = x[100:105]
+    scores, found = index.search(q, 9, allowed=allowed)
+    ok = np.isin(keys, allowed) & ~np.isin(keys, keys[:40])
+    ref = np.argsort(-(q @ x[ok].T), axis=1)[:, :9]
+    np.testing.assert_array_equal(found, keys[ok][ref])

@@ -32,6 +32,10 @@ DEFAULT_CHUNK = 32_768
 QUERY_BLOCK = 1024
 
 
+#: Share of rows above which a filter is applied as a mask over a full scan, not a gather.
+DENSE_FILTER = 0.2
+
+
 def topk_inner_product(
     vectors: np.ndarray,
     queries: np.ndarray,
@@ -48,6 +52,13 @@ def topk_inner_product(
     -inf / -1. One GEMM per (query block, chunk).
     """
     nq = queries.shape[0]
+    if rows is not None and rows.size > DENSE_FILTER * vectors.shape[0]:
+        # A filter keeping much of the index: scoring every row and masking the others beats
+        # gathering the kept rows (a copy of most of the matrix) by a wide margin.
+        skip = np.ones(vectors.shape[0], bool)
+        skip[rows] = False
+        dead = skip if dead is None else (dead | skip)
+        rows = None
     total = vectors.shape[0] if rows is None else rows.shape[0]
     out_s, out_r = empty_result(nq, k)
     if total == 0 or nq == 0:
@@ -100,6 +111,7 @@ class RowStore:
         self.alive: np.ndarray = np.empty(0, bool)
         self.n_rows = 0
         self._pos: dict[int, int] | None = {}
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # (keys, rows) by key
 
     # -- lookups ----------------------------------------------------------------------------
     @property
@@ -124,9 +136,20 @@ class RowStore:
         return self.row_keys[: self.n_rows][self.alive[: self.n_rows]].copy()
 
     def rows_of(self, keys: np.ndarray) -> np.ndarray:
-        """Row of each key, -1 where absent."""
-        pos = self.pos
-        return np.fromiter((pos.get(k, -1) for k in keys.tolist()), np.int64, count=len(keys))
+        """Row of each key, -1 where absent (vectorised: filters pass thousands of keys)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if keys.size < 64:
+            pos = self.pos
+            return np.fromiter((pos.get(k, -1) for k in keys.tolist()), np.int64, count=len(keys))
+        if self._sorted is None:
+            live = np.flatnonzero(self.alive[: self.n_rows])
+            order = np.argsort(self.row_keys[live], kind="stable")
+            self._sorted = (self.row_keys[live][order], live[order])
+        sorted_keys, sorted_rows = self._sorted
+        if sorted_keys.size == 0:
+            return np.full(keys.shape, -1, np.int64)
+        at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+        return np.where(sorted_keys[at] == keys, sorted_rows[at], -1)
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         rows = self.rows_of(keys)
@@ -166,6 +189,7 @@ class RowStore:
         self.row_keys[rows] = keys
         self.alive[rows] = True
         self.n_rows += n_new
+        self._sorted = None
         pos = self.pos
         pos.update(zip(keys[~existed].tolist(), rows[~existed].tolist(), strict=True))
         return rows, existed
@@ -176,6 +200,7 @@ class RowStore:
         rows = rows[rows >= 0]
         if rows.size:
             self.alive[rows] = False
+            self._sorted = None
             pos = self.pos
             for key in self.row_keys[rows].tolist():
                 del pos[key]

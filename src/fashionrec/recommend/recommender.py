@@ -69,6 +69,9 @@ class Recommender:
         self._attributes: Any = None
         self.head = load_projection(self.index_dir, self.manifest)
         self._row_of_key = pd.Index(self.products[KEY].to_numpy())
+        self._sha1 = self.products[IMAGE_SHA1].to_numpy(dtype=object)
+        self._ids = self.products.index.to_numpy(dtype=object)
+        self._allowed_cache: dict[Filters, np.ndarray] = {}
 
     @classmethod
     def open(cls, index_dir: str | Path, *, runtime: str = "auto") -> Recommender:
@@ -219,8 +222,15 @@ class Recommender:
     def _allowed_keys(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
             return None
-        mask = filters.resolved(self.vocabulary).mask(self.products)
-        return self.products[KEY].to_numpy(np.int64)[mask]
+        resolved = filters.resolved(self.vocabulary)
+        cached = self._allowed_cache.get(resolved)
+        if cached is None:
+            # Shoppers reuse a handful of filters (gender, a category): keep their key sets.
+            if len(self._allowed_cache) >= 256:
+                self._allowed_cache.pop(next(iter(self._allowed_cache)))
+            cached = self.products[KEY].to_numpy(np.int64)[resolved.mask(self.products)]
+            self._allowed_cache[resolved] = cached
+        return cached
 
     def search_vector(
         self,
@@ -255,28 +265,29 @@ class Recommender:
             out.exhausted = True
             return out
         scores, keys = self.index.search(vector[None, :], fetch, allowed=allowed)
+        scores, keys = scores[0], keys[0]
+        valid = keys >= 0
+        if min_similarity is not None:
+            valid &= scores >= min_similarity
+        if not valid.all():
+            out.exhausted = True  # scores are sorted: nothing further can pass
+            stop = int(np.argmin(valid))
+            scores, keys = scores[:stop], keys[:stop]
+        rows = self._row_of_key.get_indexer(keys)
         seen = {exclude_sha1} if exclude_sha1 else set()
-        for score, key in zip(scores[0], keys[0], strict=True):
-            if key < 0:
-                out.exhausted = True
-                break
-            if min_similarity is not None and score < min_similarity:
-                out.exhausted = True  # scores are sorted: nothing further can pass
-                break
-            row = self.products.iloc[self._row_of_key.get_loc(int(key))]
-            if row.name == exclude_id or row[IMAGE_SHA1] in seen:
+        for score, row in zip(scores.tolist(), rows.tolist(), strict=True):
+            pid, sha1 = self._ids[row], self._sha1[row]
+            if pid == exclude_id or sha1 in seen:
                 continue
-            seen.add(row[IMAGE_SHA1])
-            out.append(
-                Match(
-                    id=str(row.name),
-                    score=float(score),
-                    product={c: _clean(v) for c, v in row.items() if c not in _HIDDEN},
-                )
-            )
+            seen.add(sha1)
+            out.append(Match(id=str(pid), score=float(score), product=self._product_at(row)))
             if len(out) == k:
                 break
         return out
+
+    def _product_at(self, row: int) -> dict[str, Any]:
+        record = self.products.iloc[row]
+        return {c: _clean(v) for c, v in record.items() if c not in _HIDDEN}
 
 
 class _Matches(list):
