@@ -109,7 +109,8 @@ def train_heads(
     present = [a for a in ATTRIBUTES if a in products and products[a].notna().sum() > 1]
     report: dict[str, Any] = {"seed": seed, "test_size": test_size}
     heads: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(dir=idx_dir.path) as tmp:
+    idx_dir.work_dir.mkdir(parents=True, exist_ok=True)  # same disk, so the copy is cheap
+    with tempfile.TemporaryDirectory(dir=idx_dir.work_dir) as tmp:
         out_dir = Path(tmp) / "heads"
         if attributes and present:
             labels = {a: _labels(products, a) for a in present}
