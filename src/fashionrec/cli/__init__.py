@@ -6,7 +6,12 @@ import sys
 
 import click
 
-from fashionrec.cli import catalog_cmds, eval_cmds, search_cmds  # noqa: F401  (register commands)
+from fashionrec.cli import (  # noqa: F401  (register commands)
+    catalog_cmds,
+    eval_cmds,
+    search_cmds,
+    serve_cmds,
+)
 from fashionrec.cli._group import cli
 from fashionrec.cli.common import join_k_values
 from fashionrec.errors import FashionRecError

@@ -1,0 +1,42 @@
+"""The FastAPI application: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+
+from fashionrec.api.deps import recommender
+from fashionrec.api.errors import install_error_handlers
+from fashionrec.api.routers import products, search
+from fashionrec.api.schemas import Health
+from fashionrec.api.settings import ApiSettings
+from fashionrec.recommend import Recommender
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """Build the app over one index directory; the model loads once, at start.
+
+    Example:
+        >>> app = create_app(ApiSettings(index_dir=Path("fashionrec-index")))  # doctest: +SKIP
+        >>> # uvicorn.run(app)
+    """
+    app = FastAPI(
+        title="fashionrec",
+        version="0.1.0",
+        description="Visual search and recommendations for a fashion shop.",
+    )
+    app.state.settings = settings
+    app.state.recommender = Recommender.open(settings.index_dir, runtime=settings.runtime)
+    install_error_handlers(app)
+    app.include_router(products.router)
+    app.include_router(search.router)
+
+    @app.get("/healthz", response_model=Health, tags=["meta"])
+    def health(rec: Annotated[Recommender, Depends(recommender)]) -> dict[str, Any]:
+        return {"status": "ok", "products": len(rec), "embedder": rec.manifest.embedder_name}
+
+    return app

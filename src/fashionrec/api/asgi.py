@@ -1,0 +1,13 @@
+"""ASGI entry point for servers: the app over $FASHIONREC_INDEX (default ./fashionrec-index)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fashionrec.api.app import create_app
+from fashionrec.api.settings import ApiSettings
+
+app = create_app(
+    ApiSettings(index_dir=Path(os.environ.get("FASHIONREC_INDEX", "fashionrec-index")))
+)

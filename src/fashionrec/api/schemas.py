@@ -1,0 +1,63 @@
+"""Response models of the HTTP API (they also document it in OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Product(BaseModel):
+    id: str
+    name: str | None = None
+    gender: str | None = None
+    master_category: str | None = None
+    sub_category: str | None = None
+    article_type: str | None = None
+    base_colour: str | None = None
+    season: str | None = None
+    year: int | None = None
+    usage: str | None = None
+    price: float | None = None
+    group: str | None = None
+    image_url: str = Field(description="URL of the product photo on this server")
+
+
+class ScoredProduct(Product):
+    score: float = Field(description="Cosine similarity to the query, -1..1")
+
+
+class ProductPage(BaseModel):
+    items: list[Product]
+    total: int
+    page: int
+    per_page: int
+
+
+class SimilarResponse(BaseModel):
+    product: Product
+    results: list[ScoredProduct]
+
+
+class SearchResponse(BaseModel):
+    results: list[ScoredProduct]
+    filters: dict[str, Any] = Field(default_factory=dict)
+    min_similarity: float | None = None
+    predicted: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the photo looks like, per attribute: {'article_type': "
+        "{'value': 'Jeans', 'confidence': 0.92}} (when the index has attribute heads)",
+    )
+
+
+class Facets(BaseModel):
+    """Filterable values of each attribute, with product counts."""
+
+    fields: dict[str, dict[str, int]]
+    products: int
+
+
+class Health(BaseModel):
+    status: str
+    products: int
+    embedder: str

@@ -1,0 +1,25 @@
+"""Settings of the HTTP API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fashionrec.catalog.images import DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What the API serves and its limits.
+
+    Example:
+        >>> ApiSettings(index_dir=Path("fashionrec-index"), max_upload_bytes=5_000_000)
+        ApiSettings(index_dir=PosixPath('fashionrec-index'), ...)
+    """
+
+    index_dir: Path
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_pixels: int = DEFAULT_MAX_PIXELS
+    default_k: int = 12
+    max_k: int = 100
+    runtime: str = "auto"

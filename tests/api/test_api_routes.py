@@ -1,0 +1,139 @@
+"""The HTTP API through the real app (in-process ASGI client), over a synthetic index."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from fashionrec.api import ApiSettings, create_app
+from fashionrec.pipeline import build_index
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, make_catalog):
+    root = make_catalog(tmp_path_factory.mktemp("cat"), per_type=6)
+    out = tmp_path_factory.mktemp("idx") / "index"
+    build_index(root, out, embedder="tiny", show_progress=False)
+    app = create_app(
+        ApiSettings(index_dir=out, max_upload_bytes=200_000, max_upload_pixels=4_000_000)
+    )
+    return TestClient(app, raise_server_exceptions=False), root
+
+
+def assert_error_shape(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"status", "code", "message"}
+    assert body["error"]["status"] == status and body["error"]["message"]
+    return body["error"]
+
+
+def test_products_pagination_filters_and_sorting(setup):
+    client, _ = setup
+    page = client.get("/api/products", params={"per_page": 5, "page": 2}).json()
+    assert page["total"] == 24 and page["page"] == 2 and len(page["items"]) == 5
+    assert page["items"][0]["id"] == "1005"
+    women = client.get("/api/products", params=[("gender", "women"), ("per_page", 100)]).json()
+    assert women["total"] == 12 and {p["gender"] for p in women["items"]} == {"Women"}
+    both = client.get(
+        "/api/products", params=[("article_type", "Tops"), ("article_type", "Watches")]
+    ).json()
+    assert both["total"] == 12
+    item = page["items"][0]
+    assert item["image_url"] == "/api/images/1005" and "image_path" not in item
+
+
+def test_product_similar_and_image(setup):
+    client, _ = setup
+    p = client.get("/api/products/1001").json()
+    assert p["article_type"] == "Tshirts" and p["name"].startswith("Synthetic")
+    sim = client.get("/api/products/1001/similar", params={"k": 4}).json()
+    assert sim["product"]["id"] == "1001" and len(sim["results"]) == 4
+    assert all(r["article_type"] == "Tshirts" and r["id"] != "1001" for r in sim["results"])
+    assert sim["results"][0]["score"] >= sim["results"][-1]["score"]
+    img = client.get("/api/images/1001")
+    assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(img.content)).size == (60, 80)
+
+
+def test_search_by_photo(setup):
+    client, root = setup
+    data = (root / "images" / "1019.jpg").read_bytes()
+    r = client.post(
+        "/api/search", params={"k": 3}, files={"file": ("whatever.txt", data, "text/plain")}
+    )
+    body = r.json()
+    assert r.status_code == 200 and body["results"][0]["id"] == "1019"
+    assert body["results"][0]["score"] > 0.99 and len(body["results"]) == 3
+    r = client.post(
+        "/api/search",
+        params=[("k", 5), ("gender", "Men")],
+        files={"file": ("a.jpg", data, "image/jpeg")},
+    )
+    assert {x["gender"] for x in r.json()["results"]} == {"Men"}
+    assert r.json()["filters"] == {"gender": ["Men"]}
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(payload))
+            + kind
+            + payload
+            + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        (b"hello, this is text", 415, "unsupported_media_type"),
+        (b"", 422, "bad_image"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, 422, "bad_image"),
+        (b"\xff\xd8" + b"\x00" * 300_000, 413, "too_large"),
+        (_png_header_only(30_000, 30_000), 413, "too_large"),
+    ],
+)
+def test_bad_uploads_get_one_clear_error(setup, payload, status, code):
+    client, _ = setup
+    r = client.post("/api/search", files={"file": ("x.jpg", payload, "image/jpeg")})
+    assert assert_error_shape(r, status)["code"] == code
+
+
+def test_every_error_has_the_same_shape(setup):
+    client, _ = setup
+    assert (
+        "not in the index" in assert_error_shape(client.get("/api/products/nope"), 404)["message"]
+    )
+    assert (
+        "Did you mean 'Watches'"
+        in assert_error_shape(client.get("/api/products", params={"article_type": "Watchs"}), 422)[
+            "message"
+        ]
+    )
+    assert_error_shape(client.get("/api/products", params={"per_page": 0}), 422)
+    assert_error_shape(client.get("/api/products", params={"sort": "colour"}), 422)
+    assert_error_shape(client.post("/api/search"), 422)
+    assert_error_shape(client.get("/api/nowhere"), 404)
+    assert_error_shape(client.delete("/api/products/1001"), 405)
+    assert_error_shape(client.get("/api/products/1001/similar", params={"k": 1000}), 422)
+
+
+def test_openapi_health_and_facets(setup):
+    client, _ = setup
+    spec = client.get("/openapi.json").json()
+    assert (
+        "/api/search" in spec["paths"]
+        and "413" in spec["paths"]["/api/search"]["post"]["responses"]
+    )
+    assert client.get("/healthz").json() == {"status": "ok", "products": 24, "embedder": "tiny"}
+    facets = client.get("/api/facets").json()
+    assert facets["fields"]["gender"] == {"Men": 12, "Women": 12}
