@@ -60,3 +60,11 @@ def test_projection_head_changes_the_search_space_and_survives_updates(index):
         atol=1e-5,
     )
     assert (d.path / f"heads-{m.generation}" / "projection").is_dir()
+
+
+def test_projection_thresholds_come_from_held_out_products(index):
+    out, _ = index
+    train_heads(out, attributes=False, projection=True)
+    m = IndexDir(out).read_manifest()
+    assert m.calibration["measured_on"] == "held-out products"
+    assert not (out / "work").exists()

@@ -262,15 +262,16 @@ def train_loop(
 
     `batch_loss(rows)` computes the loss on those rows (and sets train mode itself). Small
     sets get more epochs, up to `min_steps` optimiser steps, so they are not under-trained.
-    `threads` defaults to 1 below 4,096 rows, else torch's setting.
+    `threads` defaults to 1: these mini-batch GEMMs gain little from a second core, and on a
+    machine busy with other work torch's spinning threads made training 10x slower (measured:
+    30 epochs on 44k rows took 13 min on 2 contended threads, under a minute on 1).
     """
     import torch
 
     if epochs < 1 or batch_size < 1:
         raise HeadError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
     previous_threads = torch.get_num_threads()
-    # Small batches of small sets run many times faster on one thread than on contended cores.
-    torch.set_num_threads(threads or (1 if n < 4096 else previous_threads))
+    torch.set_num_threads(threads or 1)
     try:
         return _run(
             params,

@@ -7,6 +7,7 @@ held-out 20 %), then refitted on every product for serving. The figures go into 
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def _evaluate_projection(
     seed: int,
     test_size: float,
 ) -> dict[str, Any]:
+    from fashionrec.eval.calibration import calibrate_thresholds
     from fashionrec.eval.retrieval import leave_one_out
     from fashionrec.heads import ProjectionHead, split_by_product
 
@@ -70,7 +72,15 @@ def _evaluate_projection(
         "n_train": len(train),
         "n_test": len(test),
     }
-    for name, vecs in (("frozen", X[test]), ("head", head.transform(X[test]))):
+    held_out = head.transform(X[test])
+    # Thresholds must come from products the head never saw: on its training products the
+    # neighbours are purer than a shopper will ever see.
+    out["calibration"] = {
+        "label": "article_type",
+        "measured_on": "held-out products",
+        **calibrate_thresholds(held_out, types[test]),
+    }
+    for name, vecs in (("frozen", X[test]), ("head", held_out)):
         r = leave_one_out(vecs, types[test], ks=(1, 10), per_label=False).overall
         out[name] = {"p@1": r["p@1"], "p@10": r["p@10"]}
         if colours is not None:
@@ -148,7 +158,10 @@ def train_heads(
         index.add(vectors, products[KEY].to_numpy(np.int64))
         manifest.heads = heads
         manifest.dim = int(vectors.shape[1])
-        manifest.calibration = _calibrate(vectors, products)
+        if projection:
+            manifest.calibration = report["projection"].pop("calibration")
+        else:
+            manifest.calibration = _calibrate(vectors, products)
         idx_dir.commit(
             manifest,
             products.reset_index(drop=True),
@@ -157,4 +170,5 @@ def train_heads(
             features=features,
             heads_from=out_dir if out_dir.exists() else None,
         )
+    shutil.rmtree(idx_dir.work_dir, ignore_errors=True)
     return report
