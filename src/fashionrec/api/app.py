@@ -13,6 +13,7 @@ from fashionrec.api.routers import products, search
 from fashionrec.api.schemas import Health
 from fashionrec.api.settings import ApiSettings
 from fashionrec.recommend import Recommender
+from fashionrec.web import install_web
 
 log = logging.getLogger(__name__)
 
@@ -39,4 +40,5 @@ def create_app(settings: ApiSettings) -> FastAPI:
     def health(rec: Annotated[Recommender, Depends(recommender)]) -> dict[str, Any]:
         return {"status": "ok", "products": len(rec), "embedder": rec.manifest.embedder_name}
 
+    install_web(app)
     return app

@@ -48,6 +48,9 @@ class SearchResponse(BaseModel):
         description="What the photo looks like, per attribute: {'article_type': "
         "{'value': 'Jeans', 'confidence': 0.92}} (when the index has attribute heads)",
     )
+    crop: list[float] | None = Field(
+        default=None, description="The crop used, [x0, y0, x1, y1] as fractions, or null"
+    )
 
 
 class Facets(BaseModel):
