@@ -162,3 +162,16 @@ def test_eval_photos_scores_by_label_map(index, synthetic_catalog, tmp_path, cap
     (tmp_path / "map.csv").write_text("label,article_types\nTee,Tshirts\n")
     code, _, err = run(capsys, *args)
     assert code == 1 and "missing from the label map" in err
+
+
+def test_demo_builds_once_from_a_named_catalog(synthetic_catalog, tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, stdout, _ = run(capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out),
+                          "--no-serve")
+    assert code == 0 and "Indexing" in stdout and "Demo index ready" in stdout
+    from fashionrec.pipeline import IndexDir
+
+    assert IndexDir(out).read_manifest().heads["attributes"]
+    code, stdout, _ = run(capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out),
+                          "--no-serve")
+    assert code == 0 and "Indexing" not in stdout

@@ -34,3 +34,45 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int) -> Non
     os.environ["FASHIONREC_INDEX"] = str(path)
     click.echo(f"Serving {path} on http://{host}:{port} (API docs at /docs)")
     uvicorn.run("fashionrec.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+
+
+DEMO_INDEX = "fashionrec-demo-index"
+
+
+@cli.command("demo")
+@click.argument(
+    "catalog_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEMO_INDEX,
+    show_default=True,
+    help="Where the demo index goes (reused when up to date).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Build the index and stop.")
+def demo_cmd(catalog_dir: Path | None, out: Path, host: str, port: int, no_serve: bool) -> None:
+    """Index a demo catalog (the team's demo-2000, or CATALOG_DIR) and serve the shop."""
+    from fashionrec.config import shared_data_dir
+    from fashionrec.pipeline import IndexDir, build_index
+    from fashionrec.pipeline.heads import train_heads
+
+    catalog = catalog_dir or shared_data_dir() / "demo-2000"
+    if not catalog.is_dir():
+        raise click.UsageError(
+            f"no demo catalog at {catalog}; name a catalog folder (styles.csv + images/), "
+            "e.g. `fashionrec demo path/to/catalog`"
+        )
+    index = IndexDir(out)
+    if not (index.exists() and index.read_manifest().catalog.get("root") == str(catalog.resolve())):
+        click.echo(f"Indexing {catalog} into {out} (once; later runs reuse it)...")
+        build_index(catalog, out)
+        click.echo("Training attribute heads ('Looks like: ...' on the search page)...")
+        train_heads(out, attributes=True, projection=False)
+    if no_serve:
+        click.echo(f"Demo index ready at {out}.")
+        return
+    ctx = click.get_current_context()
+    ctx.invoke(serve_cmd, index_dir=out, host=host, port=port, workers=1)
