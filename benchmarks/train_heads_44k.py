@@ -17,20 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from fashionrec.catalog.schema import CATEGORICAL_FIELDS
 from fashionrec.eval.retrieval import leave_one_out
 from fashionrec.heads import ProjectionHead, evaluate_classifier, split_by_product
 from fashionrec.index import load_index
 from fashionrec.pipeline import IndexDir
 
-ATTRIBUTES = [
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "usage",
-]
+ATTRIBUTES = list(CATEGORICAL_FIELDS)
 log = logging.getLogger("train_heads")
 
 

@@ -16,21 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fashionrec.catalog.schema import CATEGORICAL_FIELDS
 from fashionrec.pipeline.build import _calibrate
 from fashionrec.pipeline.layout import KEY, IndexDir
 
 log = logging.getLogger(__name__)
 
 #: Attributes the classifiers learn, when the catalog has them.
-ATTRIBUTES = (
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "usage",
-)
+ATTRIBUTES = CATEGORICAL_FIELDS
 
 
 def _labels(products: pd.DataFrame, column: str) -> np.ndarray:

@@ -14,18 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fashionrec.catalog.schema import CATEGORICAL_FIELDS
 from fashionrec.errors import FilterError, suggest
 
-#: Filterable categorical fields (canonical names, see fashionrec.catalog.schema).
-CATEGORY_FIELDS = (
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "usage",
-)
+#: Filterable categorical fields: the catalog's categorical attributes.
+CATEGORY_FIELDS = CATEGORICAL_FIELDS
 #: Other spellings people use for a field, in the CLI, the API and Python.
 ALIASES = {
     "colour": "base_colour",
