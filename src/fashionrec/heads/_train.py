@@ -328,10 +328,17 @@ def _run(
             count += len(rows)
         losses.append(total / count)
         done = epoch + 1
-        log.info("%s epoch %d/%d loss %.4f", label, done, epochs, losses[-1])
+        log.debug("%s epoch %d/%d loss %.4f", label, done, epochs, losses[-1])
         if time_limit is not None and time.perf_counter() - start > time_limit:
             log.warning("%s: stopped after %d epochs (time limit %.0f s)", label, done, time_limit)
             break
+    log.info(
+        "%s: %d epochs in %.1f s, final loss %.4f",
+        label,
+        done,
+        time.perf_counter() - start,
+        losses[-1],
+    )
     return {
         "epochs": done,
         "train_seconds": round(time.perf_counter() - start, 2),
