@@ -48,6 +48,11 @@ class SearchResponse(BaseModel):
         description="What the photo looks like, per attribute: {'article_type': "
         "{'value': 'Jeans', 'confidence': 0.92}} (when the index has attribute heads)",
     )
+    looks_like: dict[str, Any] | None = Field(
+        default=None,
+        description="The type gate's reading of the photo: article_type, confidence, top "
+        "alternatives, and whether the search was restricted to that type (applied)",
+    )
     crop: list[float] | None = Field(
         default=None, description="The crop used, [x0, y0, x1, y1] as fractions, or null"
     )

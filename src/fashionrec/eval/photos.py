@@ -94,7 +94,25 @@ def evaluate_photos(
         types = [m.product.get("article_type") for m in matches]
         hits[i, : len(types)] = [t in wanted for t in types]
         retrieved.setdefault(labels[image], Counter()).update(t for t in types if t)
-    return _summary(hits, [labels[i] for i in images], retrieved, ks)
+    out = _summary(hits, [labels[i] for i in images], retrieved, ks)
+    out["in_sample"] = _in_sample(rec, images)
+    if out["in_sample"]:
+        log.warning(
+            "%d of these photos trained the index's type gate: these figures are "
+            "in-sample; `fashionrec train-gate` reports the out-of-fold ones",
+            out["in_sample"],
+        )
+    return out
+
+
+def _in_sample(rec: Any, images: Sequence[str]) -> int:
+    """How many evaluated photos the index's gate was trained on."""
+    if rec.gate is None:
+        return 0
+    from fashionrec.pipeline.gate import trained_photos
+
+    seen = trained_photos(rec.index_dir.heads_path(rec.manifest.generation) / "gate")
+    return len(seen.intersection(images))
 
 
 def _summary(

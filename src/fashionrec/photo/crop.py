@@ -8,6 +8,7 @@ their bounding box, falling back to a centre crop when that mask is implausible.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,10 +43,11 @@ def resolve_box(box: Sequence[float], size: tuple[int, int]) -> tuple[int, int, 
     x0, y0, x1, y1 = (float(v) for v in box)
     if max(x0, y0, x1, y1) <= 1.0:
         x0, x1, y0, y1 = x0 * w, x1 * w, y0 * h, y1 * h
-    bx = (max(0, round(x0)), max(0, round(y0)), min(w, round(x1)), min(h, round(y1)))
-    if bx[2] - bx[0] < 2 or bx[3] - bx[1] < 2:
+    if not (x0 < x1 and y0 < y1) or x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
         raise ConfigError(f"crop box {box!r} is empty inside a {w}x{h} image")
-    return bx
+    # A sliver of a box still keeps at least one pixel each way: the shopper asked for it.
+    left, top = min(max(0, math.floor(x0)), w - 1), min(max(0, math.floor(y0)), h - 1)
+    return (left, top, max(left + 1, min(w, math.ceil(x1))), max(top + 1, min(h, math.ceil(y1))))
 
 
 def centre_box(size: tuple[int, int], fraction: float = 0.8) -> tuple[int, int, int, int]:

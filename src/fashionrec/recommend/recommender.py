@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,18 @@ log = logging.getLogger(__name__)
 
 #: Columns kept internal: not shown in results.
 _HIDDEN = {KEY, IMAGE_SHA1}
+
+
+@dataclass(frozen=True)
+class PhotoSearch:
+    """The answer to one photo: matches, the crop box used (if the shopper drew one) and what
+    the type gate thinks the photo shows (None without a gate)."""
+
+    matches: list[Match]
+    crop: Sequence[float] | None = None
+    looks_like: dict[str, Any] | None = None
+    #: Attribute -> (value, calibrated probability) from the attribute heads, if trained.
+    predicted: dict[str, tuple[str, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class Recommender:
         self._embedder: Any = None
         self._attributes: Any = None
         self.head = load_projection(self.index_dir, self.manifest)
+        self.gate = self._load_gate()
         self._row_of_key = pd.Index(self.products[KEY].to_numpy())
         self._sha1 = self.products[IMAGE_SHA1].to_numpy(dtype=object)
         self._ids = self.products.index.to_numpy(dtype=object)
@@ -137,6 +150,13 @@ class Recommender:
         except ValueError:
             raise FilterError(f"min_similarity must be a number or 'auto', got {value!r}") from None
 
+    def _load_gate(self) -> Any:
+        if not self.manifest.heads.get("gate"):
+            return None
+        from fashionrec.photo.gate import TypeGate
+
+        return TypeGate.load(self.index_dir.heads_path(self.manifest.generation) / "gate")
+
     @property
     def attributes(self) -> Any:
         """The index's attribute classifiers (AttributeClassifier), or None when untrained."""
@@ -189,15 +209,78 @@ class Recommender:
         min_similarity: float | str | None = None,
         batch_size: int = 32,
     ) -> list[list[Match]]:
-        """Search by several photos at once (batched through the backbone).
+        """Search by several photos at once; the matches of `search_photos`."""
+        found = self.search_photos(
+            images, k, filters=filters, min_similarity=min_similarity, batch_size=batch_size
+        )
+        return [r.matches for r in found]
 
-        This is the one query path for photos: the CLI, the HTTP API and `eval-photos` use it.
+    def search_photos(
+        self,
+        images: Sequence[Any],
+        k: int = 10,
+        *,
+        filters: Filters | Mapping[str, Any] | None = None,
+        min_similarity: float | str | None = None,
+        crops: Sequence[Sequence[float] | None] | None = None,
+        use_gate: bool = True,
+        batch_size: int = 32,
+    ) -> list[PhotoSearch]:
+        """The one query path for photos (CLI, HTTP API, eval-photos): decode, crop, embed,
+        gate, search.
+
+        A shopper's crop box (fractions or pixels) wins over the automatic crop. When the index
+        has a type gate and the shopper named no article type, the search runs among products
+        of the type the photo looks like; the ranking stays visual similarity. A gate that
+        leaves nothing to show is ignored for that photo.
         """
-        vectors = self.search_space(self.backbone_vectors(images, batch_size=batch_size))
-        return [
-            self.search_vector(v, k, filters=filters, min_similarity=min_similarity)
-            for v in vectors
-        ]
+        from fashionrec.embed.preprocess import load_source
+        from fashionrec.photo.crop import crop_photo
+
+        if not isinstance(filters, Filters):
+            filters = Filters.from_mapping(filters)
+        crops = list(crops) if crops is not None else [None] * len(images)
+        auto_crop = self.gate.meta.get("query_crop") if self.gate is not None else None
+        pictures = []
+        for image, box in zip(images, crops, strict=True):
+            picture = load_source(image)
+            if box is not None:
+                picture = crop_photo(picture, box=box)
+            elif auto_crop:
+                picture = crop_photo(
+                    picture, mode=auto_crop["mode"], fraction=auto_crop["fraction"]
+                )
+            pictures.append(picture)
+        backbone = self.backbone_vectors(pictures, batch_size=batch_size)
+        search = self.search_space(backbone)
+        threshold = self.min_similarity(min_similarity)
+        predicted = self.predict_attributes(backbone)
+        out = []
+        for i, box in enumerate(crops):
+            looks_like, gated = None, filters
+            if self.gate is not None:
+                decision = self.gate.decide(backbone[i], mass=0.0)
+                looks_like = {
+                    "article_type": decision.top[0][0],
+                    "confidence": decision.top[0][1],
+                    "top": decision.top,
+                    "applied": False,
+                }
+                if use_gate and not filters.article_type and decision.types:
+                    gated = replace(filters, article_type=tuple(decision.types))
+                    looks_like["applied"] = True
+            matches = self.search_vector(search[i], k, filters=gated, min_similarity=threshold)
+            if not matches and gated is not filters:
+                matches = self.search_vector(
+                    search[i], k, filters=filters, min_similarity=threshold
+                )
+                looks_like["applied"] = False
+            out.append(
+                PhotoSearch(
+                    matches=matches, crop=box, looks_like=looks_like, predicted=predicted[i]
+                )
+            )
+        return out
 
     def similar_to_product(
         self,

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from PIL import Image
 
 from fashionrec.api.deps import filters_dep, recommender
 from fashionrec.api.errors import ApiError, errors_for
@@ -47,17 +46,6 @@ def parse_crop(text: str | None) -> Crop | None:
     return (x0, y0, x1, y1)
 
 
-def apply_crop(image: Image.Image, crop: Crop | None) -> Image.Image:
-    """Cut the fractional box out of the image (at least one pixel each way)."""
-    if crop is None:
-        return image
-    w, h = image.size
-    left, top = min(int(crop[0] * w), w - 1), min(int(crop[1] * h), h - 1)
-    right = max(left + 1, min(w, math.ceil(crop[2] * w)))
-    bottom = max(top + 1, min(h, math.ceil(crop[3] * h)))
-    return image.crop((left, top, right, bottom))
-
-
 @router.post("/search", response_model=SearchResponse, responses=errors_for(413, 415))
 async def search_by_photo(
     request: Request,
@@ -75,6 +63,13 @@ async def search_by_photo(
             examples=["0.1,0.2,0.6,0.9"],
         ),
     ] = None,
+    type_gate: Annotated[
+        bool,
+        Query(
+            description="Search among products of the type the photo looks like (when the index "
+            "has a type gate and no article_type is given); false searches every type"
+        ),
+    ] = True,
 ) -> dict[str, Any]:
     """Products that look like the uploaded photo (or a region of it), best first."""
     box = parse_crop(crop)  # before reading the upload: a bad crop fails fast
@@ -83,20 +78,36 @@ async def search_by_photo(
         file, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels
     )
 
-    def run() -> tuple[list, dict]:
-        backbone = rec.backbone_vectors([apply_crop(image, box)])
-        predicted = rec.predict_attributes(backbone)[0]
-        vector = rec.search_space(backbone)[0]
-        threshold = rec.min_similarity(min_similarity)
-        return rec.search_vector(vector, k, filters=filters, min_similarity=threshold), predicted
+    def run() -> Any:
+        return rec.search_photos(
+            [image],
+            k,
+            filters=filters,
+            min_similarity=min_similarity,
+            crops=[box],
+            use_gate=type_gate,
+        )[0]
 
-    matches, predicted = await run_in_threadpool(run)
+    found = await run_in_threadpool(run)
+    predicted = {
+        a: {"value": v, "confidence": round(p, 4)} for a, (v, p) in (found.predicted or {}).items()
+    }
+    looks_like = found.looks_like
+    if looks_like is not None:  # the gate learned shoppers' photos: it speaks for the type
+        predicted["article_type"] = {
+            "value": looks_like["article_type"],
+            "confidence": round(looks_like["confidence"], 4),
+        }
+        looks_like = {
+            **looks_like,
+            "confidence": round(looks_like["confidence"], 4),
+            "top": [{"value": t, "confidence": round(p, 4)} for t, p in looks_like["top"]],
+        }
     return {
-        "results": [match_json(request, m) for m in matches],
+        "results": [match_json(request, m) for m in found.matches],
         "filters": filters.to_dict(),
         "min_similarity": rec.min_similarity(min_similarity),
-        "predicted": {
-            a: {"value": v, "confidence": round(p, 4)} for a, (v, p) in predicted.items()
-        },
+        "predicted": predicted,
+        "looks_like": looks_like,
         "crop": list(box) if box else None,
     }

@@ -12,11 +12,13 @@
   const predicted = $("predicted"), pick = $("predicted-pick"), only = $("predicted-only");
   const MIN = 0.04; // smallest crop side, as a fraction of the photo
   let file = null, crop = null, controller = null, objectUrl = null;
+  let allTypes = false; // the shopper chose "None (all types)": no type gate
 
   // ------------------------------------------------------------------ photo in
   function setFile(f) {
     if (!f) return;
     file = f;
+    allTypes = false;
     crop = null;
     if (objectUrl) URL.revokeObjectURL(objectUrl);
     objectUrl = URL.createObjectURL(f);
@@ -172,6 +174,7 @@
     new FormData(filters).forEach((v, k) => { if (v !== "" && k !== "k") params.append(k, v); });
     params.set("k", String(clamp(parseInt(kInput.value, 10) || 12, 1, 100)));
     if (crop) params.set("crop", crop.map((v) => v.toFixed(4)).join(","));
+    if (allTypes) params.set("type_gate", "false");
     const body = new FormData();
     body.append("file", file, file.name || "photo");
     results.dataset.state = "loading";
@@ -202,6 +205,7 @@
   filters.addEventListener("change", search);
   filters.addEventListener("submit", (e) => { e.preventDefault(); search(); });
   function setType(value) {
+    allTypes = value === "";
     if (typeSelect) typeSelect.value = value;
     pick.value = value;
     search();
