@@ -175,3 +175,14 @@ def test_demo_builds_once_from_a_named_catalog(synthetic_catalog, tmp_path, caps
     code, stdout, _ = run(capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out),
                           "--no-serve")
     assert code == 0 and "Indexing" not in stdout
+
+
+def test_logs_go_to_stderr_so_json_stays_clean(capsys):
+    import logging
+
+    from fashionrec.cli.common import setup_logging
+
+    setup_logging(0)
+    logging.getLogger("fashionrec.test").warning("a warning for people")
+    out = capsys.readouterr()
+    assert "a warning for people" in out.err and out.out == ""

@@ -20,12 +20,22 @@ def default_index() -> str:
 
 
 def setup_logging(verbose: int) -> None:
+    """Log fashionrec's messages to stderr: warnings with -q, info by default, debug with -v."""
+    from rich.console import Console
     from rich.logging import RichHandler
 
     level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
-    handler = RichHandler(show_path=False, show_time=False, markup=False)
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s")
-    logging.getLogger("fashionrec").setLevel(level)
+    handler = RichHandler(
+        console=Console(stderr=True), show_path=False, show_time=False, markup=False
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.set_name("fashionrec-cli")
+    # Our own logger, on stderr: stdout carries results (JSON, tables) and nothing else.
+    logger = logging.getLogger("fashionrec")
+    logger.handlers = [h for h in logger.handlers if h.get_name() != "fashionrec-cli"]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def index_option(f: Callable) -> Callable:
