@@ -117,3 +117,14 @@ def synthetic_catalog(tmp_path: Path) -> Path:
 def make_catalog():
     """The synthetic catalog writer, for fixtures of wider scope."""
     return make_synthetic_catalog
+
+
+@pytest.fixture(autouse=True)
+def _restore_fashionrec_logger():
+    """CLI tests install a stderr handler and stop propagation; undo it for caplog users."""
+    import logging
+
+    logger = logging.getLogger("fashionrec")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers, logger.level, logger.propagate = handlers, level, propagate
