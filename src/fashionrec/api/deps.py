@@ -44,3 +44,11 @@ def filters_dep(
 
 def recommender(request: Request) -> Recommender:
     return request.app.state.recommender
+
+
+#: `min_similarity` query parameter: a number, or "auto" for the measured threshold.
+MinSimilarity = Annotated[
+    str | None, Query(description="A cosine similarity, or 'auto' for the measured threshold")
+]
+#: `k` query parameter.
+TopK = Annotated[int, Query(ge=1, le=100, description="How many results")]

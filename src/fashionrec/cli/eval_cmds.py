@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,22 +17,30 @@ from fashionrec.cli.common import (
 )
 
 
+def labelled_photos_options(f: Any) -> Any:
+    """PHOTOS_DIR plus --labels and --label-map, for the commands that use labelled photos."""
+    existing_csv = click.Path(exists=True, dir_okay=False, path_type=Path)
+    f = click.option(
+        "--label-map",
+        "label_map_csv",
+        required=True,
+        type=existing_csv,
+        help="CSV: label, article types that count as a match (|-separated).",
+    )(f)
+    f = click.option(
+        "--labels",
+        "labels_csv",
+        required=True,
+        type=existing_csv,
+        help="CSV with columns image,label (photo PHOTOS_DIR/<image>.jpg).",
+    )(f)
+    return click.argument(
+        "photos_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+    )(f)
+
+
 @cli.command("eval-photos")
-@click.argument("photos_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--labels",
-    "labels_csv",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV with columns image,label (photo PHOTOS_DIR/<image>.jpg).",
-)
-@click.option(
-    "--label-map",
-    "label_map_csv",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV: label, article types that count as a match (|-separated).",
-)
+@labelled_photos_options
 @index_option
 @click.option("-k", "ks", default="1 10", show_default=True, help="Cut-offs, e.g. -k 1 10.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N photos (by name).")
@@ -242,21 +251,7 @@ def train_heads_cmd(
 
 
 @cli.command("train-gate")
-@click.argument("photos_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--labels",
-    "labels_csv",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV with columns image,label (photo PHOTOS_DIR/<image>.jpg).",
-)
-@click.option(
-    "--label-map",
-    "label_map_csv",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV: label, article types that count as a match (|-separated).",
-)
+@labelled_photos_options
 @index_option
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--seed", default=0, show_default=True, type=int)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
-from fashionrec.api.deps import filters_dep, recommender
+from fashionrec.api.deps import MinSimilarity, TopK, filters_dep, recommender
 from fashionrec.api.errors import ApiError, errors_for
 from fashionrec.api.schemas import Facets, Product, ProductPage, SimilarResponse
 from fashionrec.recommend import Filters, Match, Recommender
@@ -76,10 +76,8 @@ def similar_products(
     request: Request,
     filters: Annotated[Filters, Depends(filters_dep)],
     rec: Annotated[Recommender, Depends(recommender)],
-    k: Annotated[int, Query(ge=1, le=100)] = 12,
-    min_similarity: Annotated[
-        str | None, Query(description="A cosine similarity, or 'auto' for the measured threshold")
-    ] = None,
+    k: TopK = 12,
+    min_similarity: MinSimilarity = None,
 ) -> dict[str, Any]:
     """The "Similar Items" row of a product page: never the product itself."""
     matches = rec.similar_to_product(product_id, k, filters=filters, min_similarity=min_similarity)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from fashionrec.api.deps import filters_dep, recommender
+from fashionrec.api.deps import MinSimilarity, TopK, filters_dep, recommender
 from fashionrec.api.errors import ApiError, errors_for
 from fashionrec.api.routers.products import match_json
 from fashionrec.api.schemas import SearchResponse
@@ -52,10 +52,8 @@ async def search_by_photo(
     file: Annotated[UploadFile, File(description="A photo of a garment (JPEG, PNG, WebP...)")],
     filters: Annotated[Filters, Depends(filters_dep)],
     rec: Annotated[Recommender, Depends(recommender)],
-    k: Annotated[int, Query(ge=1, le=100)] = 12,
-    min_similarity: Annotated[
-        str | None, Query(description="A cosine similarity, or 'auto' for the measured threshold")
-    ] = None,
+    k: TopK = 12,
+    min_similarity: MinSimilarity = None,
     crop: Annotated[
         str | None,
         Query(
