@@ -4,6 +4,7 @@ saving plain arrays, and the seeded torch training loop (torch is imported only 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashionrec._io import atomic_write_bytes
+from fashionrec._io import atomic_write_bytes, atomic_write_json
 from fashionrec.errors import FashionRecError, suggest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -224,6 +225,36 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
         raise HeadError(f"{path} is missing: not a saved head directory")
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
+
+
+def save_artifact(
+    directory: str | Path,
+    name: str,
+    *,
+    kind: str,
+    version: int,
+    arrays: Mapping[str, np.ndarray],
+    meta: Mapping[str, Any],
+) -> Path:
+    """Write `name`.npz (arrays) and `name`.json ({"kind", "format_version", **meta})."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    save_npz(directory / f"{name}.npz", arrays)
+    atomic_write_json(directory / f"{name}.json", {"kind": kind, "format_version": version, **meta})
+    return directory
+
+
+def read_artifact(
+    directory: str | Path, name: str, *, kind: str, version: int, what: str
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read what save_artifact wrote, checking kind and version; never unpickles anything."""
+    meta_path = Path(directory) / f"{name}.json"
+    if not meta_path.exists():
+        raise HeadError(f"{meta_path} is missing: not a saved {what} directory")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("kind") != kind or meta.get("format_version", 0) > version:
+        raise HeadError(f"{meta_path} is not a readable {what} (kind/version)")
+    return meta, load_npz(Path(directory) / f"{name}.npz")
 
 
 # ---------------------------------------------------------------------------- torch training

@@ -13,7 +13,6 @@ from typing import Any, Self
 
 import numpy as np
 
-from fashionrec._io import atomic_write_json
 from fashionrec.heads._train import (
     FORMAT_VERSION,
     HeadError,
@@ -22,8 +21,8 @@ from fashionrec.heads._train import (
     encode_labels,
     expected_calibration_error,
     fit_temperature,
-    load_npz,
-    save_npz,
+    read_artifact,
+    save_artifact,
     seed_torch,
     softmax,
     split_by_product,
@@ -33,7 +32,8 @@ from fashionrec.heads._train import (
 
 log = logging.getLogger(__name__)
 
-NPZ_NAME, JSON_NAME = "attributes.npz", "attributes.json"
+#: Saved as <STEM>.npz (weights) + <STEM>.json (config, classes, info).
+STEM = "attributes"
 KIND = "fashionrec.heads.AttributeClassifier"
 
 
@@ -251,14 +251,13 @@ class AttributeClassifier:
     def save(self, directory: str | Path) -> Path:
         """Write attributes.npz (weights) and attributes.json (classes, temperatures, config)."""
         self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_npz(directory / NPZ_NAME, self._arrays)
-        atomic_write_json(
-            directory / JSON_NAME,
-            {
-                "kind": KIND,
-                "format_version": FORMAT_VERSION,
+        return save_artifact(
+            directory,
+            STEM,
+            kind=KIND,
+            version=FORMAT_VERSION,
+            arrays=self._arrays,
+            meta={
                 "dim": self.dim_,
                 "config": {
                     "hidden": self.hidden,
@@ -275,26 +274,19 @@ class AttributeClassifier:
                 "info": self.info_,
             },
         )
-        return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> AttributeClassifier:
         """Read a classifier written by save(); never unpickles anything."""
-        import json
-
-        directory = Path(directory)
-        meta_path = directory / JSON_NAME
-        if not meta_path.exists():
-            raise HeadError(f"{meta_path} is missing: not a saved AttributeClassifier directory")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("kind") != KIND or meta.get("format_version", 0) > FORMAT_VERSION:
-            raise HeadError(f"{meta_path} is not a readable AttributeClassifier (kind/version)")
+        meta, arrays = read_artifact(
+            directory, STEM, kind=KIND, version=FORMAT_VERSION, what="AttributeClassifier"
+        )
         clf = cls(**meta["config"])
         clf.classes_ = {k: list(v) for k, v in meta["classes"].items()}
         clf.temperatures_ = {k: float(v) for k, v in meta["temperatures"].items()}
         clf.info_ = meta.get("info", {})
         clf.dim_ = int(meta["dim"])
-        clf._arrays = load_npz(directory / NPZ_NAME)
+        clf._arrays = arrays
         for name, classes in clf.classes_.items():
             w = clf._arrays.get(f"{name}.W")
             if w is None or w.shape[1] != len(classes):

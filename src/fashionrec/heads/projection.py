@@ -7,7 +7,6 @@ Training uses torch (CPU); `transform` is pure numpy.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,6 @@ from typing import Any, Self
 
 import numpy as np
 
-from fashionrec._io import atomic_write_json
 from fashionrec.heads._train import (
     FORMAT_VERSION,
     HeadError,
@@ -24,15 +22,16 @@ from fashionrec.heads._train import (
     clean_labels,
     encode_labels,
     l2_normalize,
-    load_npz,
-    save_npz,
+    read_artifact,
+    save_artifact,
     seed_torch,
     train_loop,
 )
 
 log = logging.getLogger(__name__)
 
-NPZ_NAME, JSON_NAME = "head.npz", "head.json"
+#: Saved as <STEM>.npz (weights) + <STEM>.json (config, classes, info).
+STEM = "head"
 KIND = "fashionrec.heads.ProjectionHead"
 LOSSES = ("proxy", "supcon")
 
@@ -272,14 +271,13 @@ class ProjectionHead:
         """Write head.npz (weights, prototypes) and head.json (config, classes, training info)."""
         if not self._arrays:
             raise HeadError("this ProjectionHead is not fitted; nothing to save")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_npz(directory / NPZ_NAME, self._arrays)
-        atomic_write_json(
-            directory / JSON_NAME,
-            {
-                "kind": KIND,
-                "format_version": FORMAT_VERSION,
+        return save_artifact(
+            directory,
+            STEM,
+            kind=KIND,
+            version=FORMAT_VERSION,
+            arrays=self._arrays,
+            meta={
                 "dim": self.dim_,
                 "config": self._config(),
                 "classes": self.classes_,
@@ -287,24 +285,19 @@ class ProjectionHead:
                 "info": self.info_,
             },
         )
-        return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> ProjectionHead:
         """Read a head written by save(); never unpickles anything."""
-        directory = Path(directory)
-        meta_path = directory / JSON_NAME
-        if not meta_path.exists():
-            raise HeadError(f"{meta_path} is missing: not a saved ProjectionHead directory")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("kind") != KIND or meta.get("format_version", 0) > FORMAT_VERSION:
-            raise HeadError(f"{meta_path} is not a readable ProjectionHead (kind/version)")
+        meta, arrays = read_artifact(
+            directory, STEM, kind=KIND, version=FORMAT_VERSION, what="ProjectionHead"
+        )
         head = cls(**meta["config"])
         head.classes_ = {k: list(v) for k, v in meta["classes"].items()}
         head.weights_ = {k: float(v) for k, v in meta["weights"].items()}
         head.info_ = meta.get("info", {})
         head.dim_ = int(meta["dim"])
-        head._arrays = load_npz(directory / NPZ_NAME)
+        head._arrays = arrays
         if head._arrays.get("W1", np.empty((0, 0))).shape[0] != head.dim_:
             raise HeadError(f"{directory}: weights do not match dim {head.dim_}")
         return head
