@@ -33,7 +33,34 @@ def test_build_writes_a_complete_index(built, synthetic_catalog):
     assert (built / "report.json").is_file()
     assert not (built / "work").exists()
     files = {p.name for p in built.iterdir()}
-    assert files == {"manifest.json", "products-1.csv", "vectors-1", "mean-1.npy", "report.json"}
+    assert files == {
+        "manifest.json",
+        "products-1.csv",
+        "vectors-1",
+        "mean-1.npy",
+        "colours-1.npy",
+        "report.json",
+    }
+
+
+def test_colour_descriptors_follow_the_products(built, synthetic_catalog):
+    d = IndexDir(built)
+    colours = d.read_array(d.read_manifest(), "colours")
+    products = d.read_products(d.read_manifest())
+    assert colours.shape[0] == len(products)
+    np.testing.assert_allclose(np.linalg.norm(colours, axis=1), 1.0, rtol=1e-4)
+    red, blue = products.index.get_loc("1000"), products.index.get_loc("1006")
+    red2 = products.index.get_loc("1001")
+    assert colours[red] @ colours[red2] > colours[red] @ colours[blue] + 0.3
+    before = np.array(colours[red])
+    remove_products(built, ["1000"])
+    add_products(built, synthetic_catalog, show_progress=False)
+    d = IndexDir(built)
+    m = d.read_manifest()
+    products = d.read_products(m)
+    colours = d.read_array(m, "colours")
+    assert colours.shape[0] == len(products) == 24
+    np.testing.assert_allclose(colours[products.index.get_loc("1000")], before, atol=1e-6)
 
 
 def test_vectors_are_unit_norm_and_match_products(built):

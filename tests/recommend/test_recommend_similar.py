@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from fashionrec.errors import FilterError, UnknownProductError
@@ -96,3 +97,19 @@ def test_min_similarity_auto_uses_the_measured_threshold(rec):
         r.min_similarity("auto:high")
     with pytest.raises(FilterError, match="no measured threshold for precision 0.42"):
         r.min_similarity("auto:0.42")
+
+
+def test_colour_reranks_visual_candidates(rec):
+    r, _ = rec
+    key = r.products.loc["1000", "key"]
+    vector = r.index.get_vectors(np.array([key]))[0]
+    blue = np.asarray(r.colours[r.products.index.get_loc("1006")])  # a blue top
+    plain = r.search_vector(vector, 5)
+    assert {m.product["base_colour"] for m in plain} == {"Red"}
+    tinted = r.search_vector(vector, 5, colour=blue, colour_weight=10.0)
+    assert [m.product["base_colour"] for m in tinted][:3] == ["Blue"] * 3
+    scores = [m.score for m in tinted]
+    assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
+    # the index's measured default: a light colour weight keeps the type first
+    assert r.manifest.colour["weight"] == 0.15
+    assert {m.product["article_type"] for m in r.similar_to_product("1001", k=5)} == {"Tshirts"}

@@ -172,7 +172,7 @@ def _commit_gate(idx_dir: IndexDir, gate: Any, report: dict[str, Any], images: l
             products.reset_index(drop=True),
             index,
             idx_dir.read_mean(manifest),
-            features=idx_dir.read_features(manifest),
+            arrays=idx_dir.read_arrays(manifest),
             heads_from=heads,
         )
     shutil.rmtree(idx_dir.work_dir, ignore_errors=True)

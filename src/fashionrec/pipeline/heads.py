@@ -160,7 +160,7 @@ def train_heads(
             products.reset_index(drop=True),
             index,
             idx_dir.read_mean(manifest),
-            features=features,
+            arrays={**idx_dir.read_arrays(manifest), "features": features},
             heads_from=out_dir if out_dir.exists() else None,
         )
     shutil.rmtree(idx_dir.work_dir, ignore_errors=True)

@@ -9,6 +9,7 @@ An index directory holds one *generation* of files at a time::
     heads-<g>/              trained heads: attribute classifiers, retrieval projection (optional)
     features-<g>.npy        backbone vectors in products order, kept when a projection head
                             makes the searched vectors differ from them (optional)
+    colours-<g>.npy         colour descriptors of the products' garments, in products order
     report.json             the cleaning report of the last build or update
     work/                   resumable embedding shards while a build runs
 
@@ -38,6 +39,8 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 #: Columns of the products table besides the canonical metadata fields.
 KEY, ID, IMAGE_PATH, IMAGE_SHA1 = "key", "id", "image_path", "image_sha1"
+#: Per-product arrays kept in products order (rows follow every add and remove).
+PRODUCT_ARRAYS = ("features", "colours")
 
 
 def _versions() -> dict[str, str]:
@@ -70,6 +73,7 @@ class Manifest:
     encodings: dict[str, list[str]] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
     heads: dict[str, Any] = field(default_factory=dict)
+    colour: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     versions: dict[str, str] = field(default_factory=_versions)
@@ -129,13 +133,26 @@ class IndexDir:
     def heads_path(self, generation: int) -> Path:
         return self.path / f"heads-{generation}"
 
+    def array_path(self, name: str, generation: int) -> Path:
+        return self.path / f"{name}-{generation}.npy"
+
     def features_path(self, generation: int) -> Path:
-        return self.path / f"features-{generation}.npy"
+        return self.array_path("features", generation)
+
+    def read_array(self, manifest: Manifest, name: str) -> np.ndarray | None:
+        """A per-product array (see PRODUCT_ARRAYS) in products order, memory-mapped; None
+        when the index has none."""
+        path = self.array_path(name, manifest.generation)
+        return np.load(path, mmap_mode="r", allow_pickle=False) if path.is_file() else None
+
+    def read_arrays(self, manifest: Manifest) -> dict[str, np.ndarray]:
+        """Every per-product array the index has."""
+        found = {name: self.read_array(manifest, name) for name in PRODUCT_ARRAYS}
+        return {k: v for k, v in found.items() if v is not None}
 
     def read_features(self, manifest: Manifest) -> np.ndarray | None:
         """Backbone vectors in products order, when stored apart from the searched vectors."""
-        path = self.features_path(manifest.generation)
-        return np.load(path, mmap_mode="r", allow_pickle=False) if path.is_file() else None
+        return self.read_array(manifest, "features")
 
     def read_manifest(self) -> Manifest:
         import json
@@ -186,15 +203,22 @@ class IndexDir:
         vectors: Any,
         mean: np.ndarray | None,
         *,
-        features: np.ndarray | None = None,
+        arrays: dict[str, np.ndarray] | None = None,
         heads_from: Path | None = None,
     ) -> Manifest:
         """Write a new generation and switch the manifest to it; returns the new manifest.
 
         `vectors` is a fashionrec.index VectorIndex; it saves itself into vectors-<g>/.
-        `features` (backbone vectors in products order) and the heads directory `heads_from`
-        are carried into the new generation when given.
+        `arrays` (per-product arrays in products order, see PRODUCT_ARRAYS) and the heads
+        directory `heads_from` go into the new generation when given.
         """
+        arrays = {k: v for k, v in (arrays or {}).items() if v is not None}
+        unknown = set(arrays) - set(PRODUCT_ARRAYS)
+        if unknown:
+            raise ValueError(f"unknown product arrays {sorted(unknown)}; known: {PRODUCT_ARRAYS}")
+        for name, values in arrays.items():
+            if len(values) != len(products):
+                raise IndexStoreError(f"{name}: {len(values)} rows for {len(products)} products")
         self.path.mkdir(parents=True, exist_ok=True)
         old = manifest.generation if self.exists() else None
         gen = (old or 0) + 1
@@ -204,7 +228,7 @@ class IndexDir:
                 self.products_path(gen),
                 self.vectors_path(gen),
                 self.heads_path(gen),
-                self.features_path(gen),
+                *(self.array_path(name, gen) for name in PRODUCT_ARRAYS),
             )
         ):
             gen += 1  # leftovers of a crashed commit: never overwrite, skip past them
@@ -212,8 +236,8 @@ class IndexDir:
         atomic_write_bytes(self.products_path(gen), products.to_csv(index=False).encode())
         if mean is not None:
             self._save_npy(self.mean_path(gen), mean)
-        if features is not None:
-            self._save_npy(self.features_path(gen), features)
+        for name, values in arrays.items():
+            self._save_npy(self.array_path(name, gen), values)
         if heads_from is not None:
             shutil.copytree(heads_from, self.heads_path(gen))
         manifest.generation = gen
@@ -235,7 +259,7 @@ class IndexDir:
             stem = p.name.split(".")[0]
             prefix, _, gen = stem.rpartition("-")
             if (
-                prefix in {"products", "vectors", "mean", "heads", "features"}
+                prefix in {"products", "vectors", "mean", "heads", *PRODUCT_ARRAYS}
                 and gen.isdigit()
                 and int(gen) != keep
             ):

@@ -81,6 +81,7 @@ class Recommender:
         self._attributes: Any = None
         self.head = load_projection(self.index_dir, self.manifest)
         self.gate = self._load_gate()
+        self.colours = self.index_dir.read_array(self.manifest, "colours")
         self._row_of_key = pd.Index(self.products[KEY].to_numpy())
         self._sha1 = self.products[IMAGE_SHA1].to_numpy(dtype=object)
         self._ids = self.products.index.to_numpy(dtype=object)
@@ -269,10 +270,18 @@ class Recommender:
                 if use_gate and not filters.article_type and decision.types:
                     gated = replace(filters, article_type=tuple(decision.types))
                     looks_like["applied"] = True
-            matches = self.search_vector(search[i], k, filters=gated, min_similarity=threshold)
+            colour = self.photo_colour(pictures[i])
+            tint = {
+                "colour": colour,
+                "colour_weight": self.manifest.colour.get("photo_weight"),
+                "colour_candidates": self.manifest.colour.get("photo_candidates"),
+            }
+            matches = self.search_vector(
+                search[i], k, filters=gated, min_similarity=threshold, **tint
+            )
             if not matches and gated is not filters:
                 matches = self.search_vector(
-                    search[i], k, filters=filters, min_similarity=threshold
+                    search[i], k, filters=filters, min_similarity=threshold, **tint
                 )
                 looks_like["applied"] = False
             out.append(
@@ -300,7 +309,21 @@ class Recommender:
             min_similarity=min_similarity,
             exclude_id=str(product_id),
             exclude_sha1=row[IMAGE_SHA1],
+            colour=self._colour_of(str(product_id)),
         )
+
+    def _colour_of(self, product_id: str) -> np.ndarray | None:
+        if self.colours is None:
+            return None
+        return np.asarray(self.colours[self.products.index.get_loc(product_id)])
+
+    def photo_colour(self, picture: Any) -> np.ndarray | None:
+        """Colour descriptor of the garment in a (cropped) photo; None when colour is off."""
+        if self.colours is None or not self.manifest.colour.get("photo_weight"):
+            return None
+        from fashionrec.colour import colour_descriptor
+
+        return colour_descriptor(picture)
 
     def _allowed_keys(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
@@ -324,8 +347,16 @@ class Recommender:
         min_similarity: float | str | None = None,
         exclude_id: str | None = None,
         exclude_sha1: str | None = None,
+        colour: np.ndarray | None = None,
+        colour_weight: float | None = None,
+        colour_candidates: int | None = None,
     ) -> list[Match]:
-        """Top-k products for an index-space vector; k counts after filters and de-duplication."""
+        """Top-k products for an index-space vector; k counts after filters and de-duplication.
+
+        With a query `colour` descriptor and a colour weight (the index's measured default
+        unless given), the best visual candidates are re-ranked by
+        (cosine + w * colour similarity) / (1 + w); `min_similarity` applies to the cosine.
+        """
         if not isinstance(k, int | np.integer) or k < 1:
             raise FilterError(f"k must be a positive whole number, got {k!r}")
         if not isinstance(filters, Filters):
@@ -333,16 +364,25 @@ class Recommender:
         min_similarity = self.min_similarity(min_similarity)
         allowed = self._allowed_keys(filters)
         available = len(self.products) if allowed is None else len(allowed)
+        weight = self.manifest.colour.get("weight", 0.0) if colour_weight is None else colour_weight
+        rerank = (colour, float(weight)) if colour is not None and weight > 0 else None
+        if rerank is not None and self.colours is None:
+            rerank = None  # an index built before colour descriptors existed
         fetch = min(available, k + 8)
+        if rerank is not None:
+            pool = colour_candidates or self.manifest.colour.get("candidates", 100)
+            fetch = min(available, max(fetch, int(pool)))
         while True:
             matches = self._collect(
-                vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1
+                vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1, rerank
             )
             if len(matches) >= k or fetch >= available or matches.exhausted:
                 return list(matches)[:k]
             fetch = min(available, fetch * 4)
 
-    def _collect(self, vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1):
+    def _collect(
+        self, vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1, rerank=None
+    ):
         out = _Matches()
         if fetch <= 0:
             out.exhausted = True
@@ -357,6 +397,11 @@ class Recommender:
             stop = int(np.argmin(valid))
             scores, keys = scores[:stop], keys[:stop]
         rows = self._row_of_key.get_indexer(keys)
+        if rerank is not None and len(rows):
+            query_colour, w = rerank
+            blended = (scores + w * (np.asarray(self.colours[rows]) @ query_colour)) / (1 + w)
+            order = np.argsort(-blended, kind="stable")
+            scores, rows = blended[order], rows[order]
         seen = {exclude_sha1} if exclude_sha1 else set()
         for score, row in zip(scores.tolist(), rows.tolist(), strict=True):
             pid, sha1 = self._ids[row], self._sha1[row]
