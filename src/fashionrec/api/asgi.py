@@ -8,6 +8,9 @@ from pathlib import Path
 from fashionrec.api.app import create_app
 from fashionrec.api.settings import ApiSettings
 
-app = create_app(
-    ApiSettings(index_dir=Path(os.environ.get("FASHIONREC_INDEX", "fashionrec-index")))
-)
+settings = ApiSettings(index_dir=Path(os.environ.get("FASHIONREC_INDEX", "fashionrec-index")))
+if settings.blas_threads:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=settings.blas_threads)
+app = create_app(settings)

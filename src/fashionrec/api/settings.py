@@ -23,3 +23,7 @@ class ApiSettings:
     default_k: int = 12
     max_k: int = 100
     runtime: str = "auto"
+    #: BLAS/OpenMP threads of a server process (set by the ASGI entry point). Requests already
+    #: run in parallel; with 8 in flight on 2 cores, one BLAS thread served 94 similar-items
+    #: req/s against 21 with two (benchmarks/bench_load.py, 44k index).
+    blas_threads: int = 1
