@@ -166,14 +166,16 @@ def test_eval_photos_scores_by_label_map(index, synthetic_catalog, tmp_path, cap
 
 def test_demo_builds_once_from_a_named_catalog(synthetic_catalog, tmp_path, capsys):
     out = tmp_path / "demo"
-    code, stdout, _ = run(capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out),
-                          "--no-serve")
+    code, stdout, _ = run(
+        capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out), "--no-serve"
+    )
     assert code == 0 and "Indexing" in stdout and "Demo index ready" in stdout
     from fashionrec.pipeline import IndexDir
 
     assert IndexDir(out).read_manifest().heads["attributes"]
-    code, stdout, _ = run(capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out),
-                          "--no-serve")
+    code, stdout, _ = run(
+        capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out), "--no-serve"
+    )
     assert code == 0 and "Indexing" not in stdout
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -56,6 +57,11 @@ def test_product_similar_and_image(setup):
     assert sim["product"]["id"] == "1001" and len(sim["results"]) == 4
     assert all(r["article_type"] == "Tshirts" and r["id"] != "1001" for r in sim["results"])
     assert sim["results"][0]["score"] >= sim["results"][-1]["score"]
+    # same type and colour as the product (the synthetic catalog gives each type one colour)
+    for r in sim["results"]:
+        codes = [x["code"] for x in r["reasons"]]
+        assert codes == ["same_type", "same_colour", "looks_similar"], r["reasons"]
+    assert sim["results"][0]["reasons"][0] == {"code": "same_type", "text": "same type"}
     img = client.get("/api/images/1001")
     assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(img.content)).size == (60, 80)
@@ -70,6 +76,11 @@ def test_search_by_photo(setup):
     body = r.json()
     assert r.status_code == 200 and body["results"][0]["id"] == "1019"
     assert body["results"][0]["score"] > 0.99 and len(body["results"]) == 3
+    # no type gate nor heads in this index: the look is all a photo can claim
+    assert all(
+        x["reasons"] == [{"code": "looks_similar", "text": "similar shape"}]
+        for x in body["results"]
+    )
     r = client.post(
         "/api/search",
         params=[("k", 5), ("gender", "Men")],
@@ -134,6 +145,35 @@ def test_openapi_health_and_facets(setup):
         "/api/search" in spec["paths"]
         and "413" in spec["paths"]["/api/search"]["post"]["responses"]
     )
+    scored = spec["components"]["schemas"]["ScoredProduct"]["properties"]
+    assert "reasons" in scored
     assert client.get("/healthz").json() == {"status": "ok", "products": 24, "embedder": "tiny"}
     facets = client.get("/api/facets").json()
     assert facets["fields"]["gender"] == {"Men": 12, "Women": 12}
+
+
+def test_search_reasons_use_the_gate_type_and_predicted_colour(setup, monkeypatch):
+    """This index has no gate nor heads: wrap the real search to add what they would say."""
+    client, root = setup
+    rec = client.app.state.recommender
+    real = rec.search_photos
+
+    def with_readings(*args, **kwargs):
+        return [
+            replace(
+                found,
+                looks_like={"article_type": "Tops", "confidence": 0.9, "top": [], "applied": False},
+                predicted={"base_colour": ("Navy Blue", 0.71)},
+            )
+            for found in real(*args, **kwargs)
+        ]
+
+    monkeypatch.setattr(rec, "search_photos", with_readings)
+    data = (root / "images" / "1007.jpg").read_bytes()
+    body = client.post("/api/search", params={"k": 24}, files={"file": ("a.jpg", data)}).json()
+    assert body["predicted"]["base_colour"] == {"value": "Navy Blue", "confidence": 0.71}
+    by_type = {r["article_type"]: [x["code"] for x in r["reasons"]] for r in body["results"]}
+    assert by_type["Tops"] == ["same_type", "similar_colour", "looks_similar"]  # Blue ~ Navy
+    assert by_type["Tshirts"] == ["other_colour", "looks_similar"]
+    tops = next(r for r in body["results"] if r["article_type"] == "Tops")
+    assert tops["reasons"][1]["text"] == "similar colour: blue"

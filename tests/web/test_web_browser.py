@@ -43,6 +43,10 @@ def test_drop_photo_then_draw_a_crop_box(page, busy_photo, artifacts):
     wait_results(page)
     scores = page.locator("#results .score").all_inner_texts()
     assert len(scores) == 12 and all(SCORE.match(s) for s in scores)
+    # no gate nor heads in the test index: each card still says why it is there
+    reasons = page.locator("#results .reasons").all_inner_texts()
+    assert len(reasons) == 12 and all(r == "similar shape" for r in reasons)
+    assert page.locator("#colour-chip").is_hidden()
     assert page.locator("#preview").is_visible()
     page.screenshot(path=artifacts / "search-results.png", full_page=True)
 
@@ -122,6 +126,51 @@ def test_looks_like_and_pick_another_type(page, busy_photo, artifacts):
     page.unroute_all(behavior="ignoreErrors")
 
 
+def test_colour_chip_switches_and_clears_the_colour_filter(page, busy_photo, artifacts):
+    """As above, the predicted colour is added to the real response; the reasons are then
+    the server's (its query had no colour), the follow-up searches are real."""
+
+    def add_prediction(route):
+        response = route.fetch()
+        body = response.json()
+        body["predicted"] = {"base_colour": {"value": "Blue", "confidence": 0.71}}
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/search?*", add_prediction)
+    page.goto("/search")
+    drop_file(page, busy_photo, "busy.png", "image/png")
+    wait_results(page)
+    chip = page.locator("#colour-chip")
+    assert chip.is_visible() and page.locator("#predicted").is_hidden()
+    assert chip.inner_text().startswith("Colour: Blue (71 %)")
+    assert page.locator("#colour-pick").input_value() == ""  # "Any colour": no filter yet
+    assert page.locator("#results .reasons").first.inner_text() == "similar shape"
+    page.screenshot(path=artifacts / "search-colour-chip.png", full_page=True)
+
+    # keyboard: focus the picker (labelled "Another colour"), choose Red
+    picker = page.get_by_label("Another colour")
+    picker.focus()
+    with page.expect_request("**/api/search?*") as red:
+        picker.select_option("Red")
+    assert search_params(red.value)["colour"] == ["Red"]
+    wait_results(page)
+    metas = page.locator("#results .card-meta").all_inner_texts()
+    assert metas and all(m.endswith("Red") for m in metas)
+    assert page.locator("#f-colour").input_value() == "Red"  # the form's filter follows
+    assert page.locator("#colour-pick").input_value() == "Red"
+    with page.expect_request("**/api/search?*") as anyc:
+        page.select_option("#colour-pick", "")
+    assert "colour" not in search_params(anyc.value)
+    wait_results(page)
+    page.locator("#colour-only").focus()
+    with page.expect_request("**/api/search?*") as only:
+        page.keyboard.press("Enter")
+    assert search_params(only.value)["colour"] == ["Blue"]
+    wait_results(page)
+    assert all(m.endswith("Blue") for m in page.locator("#results .card-meta").all_inner_texts())
+    page.unroute_all(behavior="ignoreErrors")
+
+
 def test_bad_upload_shows_the_api_message(page, artifacts):
     page.goto("/search")
     drop_file(page, b"this is not a photo", "holiday.jpg", "image/jpeg")
@@ -139,6 +188,9 @@ def test_product_page_similar_items_link_on(page, artifacts):
     similar = page.locator("#similar-items .card a")
     assert similar.count() >= 5
     assert all(SCORE.match(s) for s in page.locator("#similar-items .score").all_inner_texts())
+    reasons = page.locator("#similar-items .reasons").all_inner_texts()
+    assert len(reasons) == similar.count() and all(r.endswith("similar shape") for r in reasons)
+    assert reasons[0].startswith("same type")
     page.screenshot(path=artifacts / "product.png", full_page=True)
     target = similar.first.get_attribute("href")
     similar.first.click()

@@ -90,7 +90,15 @@ def test_product_page_has_details_and_similar_items(web_client, parse):
 def test_search_page_controls_are_labelled(web_client, parse):
     doc = parse(_ok_html(web_client.get("/search")))
     labels = {a.get("for") for a in doc.find("label")}
-    for control in ("photo", "f-gender", "f-article_type", "f-colour", "f-k", "predicted-pick"):
+    for control in (
+        "photo",
+        "f-gender",
+        "f-article_type",
+        "f-colour",
+        "f-k",
+        "predicted-pick",
+        "colour-pick",
+    ):
         assert control in labels, control
     assert doc.find("input", id="photo", type="file")
     assert doc.find("button", id="crop-draw")

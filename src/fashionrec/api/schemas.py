@@ -23,8 +23,21 @@ class Product(BaseModel):
     image_url: str = Field(description="URL of the product photo on this server")
 
 
+class Reason(BaseModel):
+    code: str = Field(
+        description="Stable code: same_type, same_colour, similar_colour, other_colour, "
+        "looks_similar",
+        examples=["same_colour"],
+    )
+    text: str = Field(description="Shopper wording", examples=["same colour: navy blue"])
+
+
 class ScoredProduct(Product):
     score: float = Field(description="Cosine similarity to the query, -1..1")
+    reasons: list[Reason] = Field(
+        default_factory=list,
+        description="What this result shares with the query (type, colour, look)",
+    )
 
 
 class ProductPage(BaseModel):

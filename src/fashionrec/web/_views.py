@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fashionrec.recommend import Filters, Match, Recommender
+from fashionrec.recommend.reasons import reasons_for
 
 #: Query parameter -> (Filters field, label shown to shoppers); same names as the JSON API.
 FACETS: dict[str, tuple[str, str]] = {
@@ -48,7 +49,12 @@ def shop_url(params: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), **more:
     return "/shop" + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-def card(product_id: str, product: Mapping[str, Any], score: float | None = None) -> dict:
+def card(
+    product_id: str,
+    product: Mapping[str, Any],
+    score: float | None = None,
+    reasons: Sequence[Mapping[str, str]] = (),
+) -> dict:
     """The fields a product card shows."""
     return {
         "id": str(product_id),
@@ -60,6 +66,7 @@ def card(product_id: str, product: Mapping[str, Any], score: float | None = None
         "url": f"/products/{product_id}",
         "image_url": f"/api/images/{product_id}",
         "score": None if score is None else round(100 * max(score, 0.0)),
+        "reasons": list(reasons),
     }
 
 
@@ -67,8 +74,12 @@ def cards_of(rec: Recommender, df: pd.DataFrame) -> list[dict]:
     return [card(pid, rec.product(pid)) for pid in df.index]
 
 
-def match_cards(matches: Sequence[Match]) -> list[dict]:
-    return [card(m.id, m.product, m.score) for m in matches]
+def match_cards(matches: Sequence[Match], query: Mapping[str, Any] | None = None) -> list[dict]:
+    """Cards of matches; with a query (article_type, base_colour), each says why it matches."""
+    return [
+        card(m.id, m.product, m.score, reasons_for(query, m.product) if query else ())
+        for m in matches
+    ]
 
 
 def _top(series: pd.Series, n: int) -> list[str]:

@@ -151,7 +151,7 @@ def product_page(product_id: str, request: Request, rec: Rec) -> HTMLResponse:
         "product.html",
         product=views.card(product_id, product),
         details=views.details(product),
-        similar=views.match_cards(similar),
+        similar=views.match_cards(similar, product),
         crumbs=crumbs,
     )
 

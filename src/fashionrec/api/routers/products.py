@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from fashionrec.api.errors import ApiError, errors_for
 from fashionrec.api.schemas import Facets, Product, ProductPage, SimilarResponse
 from fashionrec.recommend import Filters, Match, Recommender
 from fashionrec.recommend.filters import CATEGORY_FIELDS
+from fashionrec.recommend.reasons import reasons_for
 
 router = APIRouter(prefix="/api", tags=["products"])
 
@@ -27,10 +29,12 @@ def product_json(request: Request, product: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def match_json(request: Request, match: Match) -> dict[str, Any]:
+def match_json(request: Request, match: Match, query: Mapping[str, Any]) -> dict[str, Any]:
+    """A scored product with the reasons it matches ``query`` (article_type, base_colour)."""
     return {
         **product_json(request, {"id": match.id, **match.product}),
         "score": round(match.score, 4),
+        "reasons": reasons_for(query, match.product),
     }
 
 
@@ -81,9 +85,10 @@ def similar_products(
 ) -> dict[str, Any]:
     """The "Similar Items" row of a product page: never the product itself."""
     matches = rec.similar_to_product(product_id, k, filters=filters, min_similarity=min_similarity)
+    product = rec.product(product_id)
     return {
-        "product": product_json(request, rec.product(product_id)),
-        "results": [match_json(request, m) for m in matches],
+        "product": product_json(request, product),
+        "results": [match_json(request, m, product) for m in matches],
     }
 
 

@@ -14,6 +14,7 @@ from fashionrec.api.routers.products import match_json
 from fashionrec.api.schemas import SearchResponse
 from fashionrec.api.uploads import read_upload
 from fashionrec.recommend import Filters, Recommender
+from fashionrec.recommend.reasons import photo_query
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -87,6 +88,7 @@ async def search_by_photo(
         )[0]
 
     found = await run_in_threadpool(run)
+    query = photo_query(found.looks_like, found.predicted)
     predicted = {
         a: {"value": v, "confidence": round(p, 4)} for a, (v, p) in (found.predicted or {}).items()
     }
@@ -102,7 +104,7 @@ async def search_by_photo(
             "top": [{"value": t, "confidence": round(p, 4)} for t, p in looks_like["top"]],
         }
     return {
-        "results": [match_json(request, m) for m in found.matches],
+        "results": [match_json(request, m, query) for m in found.matches],
         "filters": filters.to_dict(),
         "min_similarity": rec.min_similarity(min_similarity),
         "predicted": predicted,

@@ -10,6 +10,8 @@
   const results = $("results"), statusEl = $("search-status"), errorEl = $("search-error");
   const filters = $("search-filters"), kInput = $("f-k"), typeSelect = $("f-article_type");
   const predicted = $("predicted"), pick = $("predicted-pick"), only = $("predicted-only");
+  const colourSelect = $("f-colour"), colourChip = $("colour-chip");
+  const colourPick = $("colour-pick"), colourOnly = $("colour-only");
   const MIN = 0.04; // smallest crop side, as a fraction of the photo
   let file = null, crop = null, controller = null, objectUrl = null;
   let allTypes = false; // the shopper chose "None (all types)": no type gate
@@ -134,6 +136,15 @@
     (children || []).forEach((c) => node.appendChild(c));
     return node;
   }
+  // what the result shares with the photo ("same type · similar colour: blue · similar shape")
+  function reasonLine(reasons) {
+    if (!reasons || !reasons.length) return [];
+    return [el("span", {
+      class: "reasons",
+      "data-codes": reasons.map((r) => r.code).join(" "),
+      text: reasons.map((r) => r.text).join(" · "),
+    })];
+  }
   function card(p) {
     const meta = [p.article_type, p.base_colour].filter(Boolean).join(" · ");
     const img = el("img", { src: p.image_url, alt: p.name || "Product " + p.id, loading: "lazy", width: "240", height: "320" });
@@ -144,6 +155,7 @@
           el("span", { class: "card-name", text: p.name || "Product " + p.id }),
           el("span", { class: "card-meta", text: meta }),
           el("span", { class: "score", title: "Similarity " + p.score, text: pct(p.score) + " % match" }),
+          ...reasonLine(p.reasons),
         ]),
       ]),
     ]);
@@ -155,8 +167,10 @@
     results.dataset.state = "error";
     statusEl.textContent = "The search did not work.";
     predicted.hidden = true;
+    colourChip.hidden = true;
   }
   function showPredicted(pred) {
+    showColour(pred && pred.base_colour);
     const type = pred && pred.article_type;
     predicted.hidden = !type;
     if (!type) return;
@@ -165,6 +179,17 @@
     only.textContent = "Only " + type.value;
     only.dataset.value = type.value;
     pick.value = typeSelect ? typeSelect.value : "";
+  }
+  function showColour(colour) {
+    colourChip.hidden = !colour;
+    if (!colour) return;
+    $("colour-name").textContent = colour.value;
+    $("colour-conf").textContent = "(" + pct(colour.confidence) + " %)";
+    colourOnly.textContent = "Only " + colour.value;
+    colourOnly.dataset.value = colour.value;
+    // a colour the catalog does not sell cannot be a filter
+    colourOnly.hidden = ![...colourPick.options].some((o) => o.value === colour.value);
+    colourPick.value = colourSelect ? colourSelect.value : "";
   }
   async function search() {
     if (!file) return;
@@ -212,4 +237,12 @@
   }
   only.addEventListener("click", () => setType(only.dataset.value || ""));
   pick.addEventListener("change", () => setType(pick.value));
+  // the colour chip sets the form's colour filter (colour=<name>); "Any colour" clears it
+  function setColour(value) {
+    if (colourSelect) colourSelect.value = value;
+    colourPick.value = value;
+    search();
+  }
+  colourOnly.addEventListener("click", () => setColour(colourOnly.dataset.value || ""));
+  colourPick.addEventListener("change", () => setColour(colourPick.value));
 })();
