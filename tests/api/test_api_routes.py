@@ -177,3 +177,10 @@ def test_search_reasons_use_the_gate_type_and_predicted_colour(setup, monkeypatc
     assert by_type["Tshirts"] == ["other_colour", "looks_similar"]
     tops = next(r for r in body["results"] if r["article_type"] == "Tops")
     assert tops["reasons"][1]["text"] == "similar colour: blue"
+
+
+def test_colour_group_parameter(setup):
+    client, _ = setup
+    page = client.get("/api/products", params={"colour_group": "grey", "per_page": 100}).json()
+    assert page["total"] == 6 and {p["base_colour"] for p in page["items"]} == {"Silver"}
+    assert_error_shape(client.get("/api/products", params={"colour_group": "Blu"}), 422)

@@ -113,3 +113,12 @@ def test_colour_reranks_visual_candidates(rec):
     # the index's measured default: a light colour weight keeps the type first
     assert r.manifest.colour["weight"] == 0.15
     assert {m.product["article_type"] for m in r.similar_to_product("1001", k=5)} == {"Tshirts"}
+
+
+def test_colour_group_filter_takes_near_colours(rec):
+    r, _ = rec
+    hits = r.similar_to_product("1001", k=50, filters={"colour_group": "grey"})
+    # the synthetic catalog's "Silver" watches are in the Grey group of data/colour_groups.csv
+    assert hits and {h.product["base_colour"] for h in hits} == {"Silver"}
+    with pytest.raises(FilterError, match="unknown colour group 'Blu'.*Did you mean 'Blue'"):
+        r.similar_to_product("1001", filters={"colour_group": "Blu"})

@@ -17,6 +17,9 @@ def filters_dep(
     sub_category: Multi = None,
     article_type: Multi = None,
     colour: Annotated[list[str] | None, Query(description="Base colour, e.g. Navy Blue")] = None,
+    colour_group: Annotated[
+        list[str] | None, Query(description="Near-colour group, e.g. Blue (Navy Blue, Teal...)")
+    ] = None,
     season: Multi = None,
     usage: Multi = None,
     year_min: float | None = None,
@@ -32,6 +35,7 @@ def filters_dep(
             "sub_category": sub_category,
             "article_type": article_type,
             "base_colour": colour,
+            "colour_group": colour_group,
             "season": season,
             "usage": usage,
             "year_min": year_min,

@@ -59,6 +59,7 @@ FILTER_OPTIONS = [
     ("--sub-category", "sub_category", "e.g. Topwear, Shoes, Watches."),
     ("--article-type", "article_type", "e.g. Tshirts, Watches, Casual Shoes."),
     ("--colour", "base_colour", "Base colour, e.g. Navy Blue."),
+    ("--colour-group", "colour_group", "near-colour group, e.g. Blue (Navy Blue, Teal...)."),
     ("--season", "season", "Summer, Winter, Fall, Spring."),
     ("--usage", "usage", "Casual, Formal, Sports..."),
 ]

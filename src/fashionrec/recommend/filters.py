@@ -30,6 +30,7 @@ ALIASES = {
     "articletype": "article_type",
     "mastercategory": "master_category",
     "basecolour": "base_colour",
+    "color_group": "colour_group",
 }
 RANGE_FIELDS = ("year", "price")
 
@@ -66,6 +67,7 @@ class Filters:
     year_max: float | None = None
     price_min: float | None = None
     price_max: float | None = None
+    colour_group: tuple[str, ...] = ()
     exclude_ids: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -85,7 +87,7 @@ class Filters:
                     f"unknown filter {raw_key!r}; choose from "
                     f"{', '.join(sorted(names - {'exclude_ids'}))}" + suggest(raw_key, names)
                 )
-            if key in CATEGORY_FIELDS or key == "exclude_ids":
+            if key in CATEGORY_FIELDS or key in {"exclude_ids", "colour_group"}:
                 kwargs[key] = _as_tuple(value)
             else:
                 try:
@@ -130,6 +132,8 @@ class Filters:
                     )
                 out.append(hit)
             changes[name] = tuple(out)
+        if self.colour_group:
+            changes["colour_group"] = _resolve_groups(self.colour_group)
         return _replace(self, changes)
 
     def mask(self, products: pd.DataFrame) -> np.ndarray:
@@ -150,9 +154,34 @@ class Filters:
                 keep &= (col >= lo).fillna(False).to_numpy(dtype=bool)
             if hi is not None:
                 keep &= (col <= hi).fillna(False).to_numpy(dtype=bool)
+        if self.colour_group:
+            from fashionrec.colour import colour_groups
+
+            if "base_colour" not in products:
+                raise FilterError("this catalog has no base_colour column to filter on")
+            group_of = products["base_colour"].map(colour_groups())
+            keep &= group_of.isin(self.colour_group).fillna(False).to_numpy(dtype=bool)
         if self.exclude_ids:
             keep &= ~products.index.isin(self.exclude_ids)
         return keep
+
+
+def _resolve_groups(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """Near-colour group names in the spelling of the groups file (case-insensitive)."""
+    from fashionrec.colour import colour_groups
+
+    names = sorted(set(colour_groups().values()))
+    by_lower = {n.lower(): n for n in names}
+    out = []
+    for value in wanted:
+        hit = by_lower.get(value.lower())
+        if hit is None:
+            raise FilterError(
+                f"unknown colour group {value!r}; choose from {', '.join(names)}"
+                + suggest(value, names)
+            )
+        out.append(hit)
+    return tuple(out)
 
 
 def _replace(filters: Filters, changes: Mapping[str, Any]) -> Filters:
