@@ -188,3 +188,10 @@ def test_logs_go_to_stderr_so_json_stays_clean(capsys):
     logging.getLogger("fashionrec.test").warning("a warning for people")
     out = capsys.readouterr()
     assert "a warning for people" in out.err and out.out == ""
+
+
+def test_eval_with_near_colour_groups(index, capsys):
+    code, out, _ = run(capsys, "eval", str(index), "--and", "baseColour", "--colour-groups",
+                       "-k", "5", "--json", "--no-per-label")
+    result = json.loads(out)
+    assert code == 0 and result["colour_groups"] is True and result["also"] == "baseColour"

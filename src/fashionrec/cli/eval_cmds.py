@@ -124,6 +124,11 @@ def report_cmd(target: Path, out: Path, no_eval: bool, grid: int) -> None:
 )
 @click.option("-k", "ks", default="1 5 10 20", show_default=True, help="Cut-offs, e.g. -k 5 10 20.")
 @click.option("--per-label/--no-per-label", default=True, help="Break down by label value.")
+@click.option(
+    "--colour-groups",
+    is_flag=True,
+    help="With --and baseColour: near colours count as the same (Navy Blue ~ Blue).",
+)
 @json_option
 def eval_cmd(
     index_dirs: tuple[Path, ...],
@@ -131,6 +136,7 @@ def eval_cmd(
     also: str | None,
     ks: str,
     per_label: bool,
+    colour_groups: bool,
     as_json: bool,
 ) -> None:
     """Leave-one-out retrieval quality of one or more indexes (precision, recall, mAP, nDCG)."""
@@ -138,7 +144,14 @@ def eval_cmd(
 
     dirs = index_dirs or (Path(default_index()),)
     results = {
-        str(d): evaluate_index(d, label=label, also=also, ks=parse_ks(ks), per_label=per_label)
+        str(d): evaluate_index(
+            d,
+            label=label,
+            also=also,
+            ks=parse_ks(ks),
+            per_label=per_label,
+            colour_groups=colour_groups,
+        )
         for d in dirs
     }
     if as_json:

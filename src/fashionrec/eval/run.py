@@ -54,6 +54,13 @@ def _labels(products: pd.DataFrame, column: str) -> np.ndarray:
     return col.where(col.notna(), "").astype(str).to_numpy(dtype=object)
 
 
+def _grouped(colours: np.ndarray) -> np.ndarray:
+    from fashionrec.colour import colour_groups
+
+    groups = colour_groups()
+    return np.array([groups.get(c, c) if c else "" for c in colours], dtype=object)
+
+
 def evaluate_index(
     index_dir: str | Path,
     *,
@@ -61,11 +68,13 @@ def evaluate_index(
     also: str | None = None,
     ks: Sequence[int] = (1, 5, 10, 20),
     per_label: bool = True,
+    colour_groups: bool = False,
 ) -> dict[str, Any]:
     """Leave-one-out retrieval metrics of an index: each product queries all the others.
 
     Relevant means the same `label` value (and the same `also` value when given, e.g.
-    article_type AND base_colour). Returns {"p@10": ..., ..., "per_label": {...}}.
+    article_type AND base_colour). With `colour_groups`, colours count as the same when they
+    are in one near-colour group (data/colour_groups.csv). Returns {"p@10": ..., ...}.
 
     Example:
         >>> evaluate_index("fashionrec-index", label="articleType")["p@10"]  # doctest: +SKIP
@@ -75,7 +84,10 @@ def evaluate_index(
     column = resolve_label(label, manifest, list(products.columns))
     relevance = None
     if also:
-        relevance = _labels(products, resolve_label(also, manifest, list(products.columns)))
+        also_column = resolve_label(also, manifest, list(products.columns))
+        relevance = _labels(products, also_column)
+        if colour_groups and also_column == "base_colour":
+            relevance = _grouped(relevance)
     result = leave_one_out(
         vectors,
         _labels(products, column),
@@ -84,6 +96,7 @@ def evaluate_index(
         per_label=per_label,
     )
     out = {
+        "colour_groups": bool(colour_groups and also),
         "index": str(index_dir),
         "embedder": manifest.embedder_name,
         "label": column,
