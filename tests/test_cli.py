@@ -195,3 +195,8 @@ def test_eval_with_near_colour_groups(index, capsys):
                        "-k", "5", "--json", "--no-per-label")
     result = json.loads(out)
     assert code == 0 and result["colour_groups"] is True and result["also"] == "baseColour"
+
+
+def test_train_heads_prints_per_attribute_metrics(index, capsys):
+    code, out, _ = run(capsys, "-q", "train-heads", str(index))
+    assert code == 0 and "macro P" in out and "article_type" in out

@@ -238,7 +238,7 @@ def train_heads_cmd(
     console = Console()
     if "attributes" in report:
         table = Table(title="attribute classifiers, held-out 20 % of products")
-        for col in ("attribute", "classes", "accuracy", "macro F1", "ECE"):
+        for col in ("attribute", "classes", "accuracy", "macro P", "macro R", "macro F1", "ECE"):
             table.add_column(col, justify="left" if col == "attribute" else "right")
         for name, r in report["attributes"]["attributes"].items():
             if "accuracy" in r:
@@ -246,6 +246,8 @@ def train_heads_cmd(
                     name,
                     str(len(r["classes"])),
                     f"{r['accuracy']:.3f}",
+                    f"{r['macro_precision']:.3f}",
+                    f"{r['macro_recall']:.3f}",
                     f"{r['macro_f1']:.3f}",
                     f"{r['ece']:.3f}",
                 )
