@@ -184,3 +184,16 @@ def test_colour_group_parameter(setup):
     page = client.get("/api/products", params={"colour_group": "grey", "per_page": 100}).json()
     assert page["total"] == 6 and {p["base_colour"] for p in page["items"]} == {"Silver"}
     assert_error_shape(client.get("/api/products", params={"colour_group": "Blu"}), 422)
+
+
+def test_search_by_words_understands_attributes(setup):
+    client, _ = setup
+    body = client.get("/api/search", params={"q": "red tshirts for men", "k": 4}).json()
+    assert body["showing"] and "Tshirts" in body["showing"]
+    assert len(body["results"]) == 4
+    assert {(r["article_type"], r["gender"]) for r in body["results"]} == {("Tshirts", "Men")}
+    typo = client.get("/api/search", params={"q": "wacthes", "k": 3}).json()
+    assert {r["article_type"] for r in typo["results"]} == {"Watches"} and typo["corrections"]
+    assert_error_shape(client.get("/api/search", params={"q": ""}), 422)
+    women = client.get("/api/search", params=[("q", "watches"), ("gender", "Women")]).json()
+    assert {r["gender"] for r in women["results"]} == {"Women"}

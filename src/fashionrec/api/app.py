@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from fashionrec.api.deps import recommender
 from fashionrec.api.errors import install_error_handlers
-from fashionrec.api.routers import products, search
+from fashionrec.api.routers import products, search, text
 from fashionrec.api.schemas import Health
 from fashionrec.api.settings import ApiSettings
 from fashionrec.recommend import Recommender
@@ -35,6 +35,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(products.router)
     app.include_router(search.router)
+    app.include_router(text.router)
 
     @app.get("/healthz", response_model=Health, tags=["meta"])
     def health(rec: Annotated[Recommender, Depends(recommender)]) -> dict[str, Any]:

@@ -71,6 +71,17 @@ class SearchResponse(BaseModel):
     )
 
 
+class TextSearchResponse(BaseModel):
+    results: list[ScoredProduct]
+    showing: list[str] = Field(
+        default_factory=list, description="How the words were understood, e.g. Shirts, Men"
+    )
+    understood: dict[str, list[str]] = Field(
+        default_factory=dict, description="Filters the words implied, by attribute"
+    )
+    corrections: dict[str, str] = Field(default_factory=dict, description="Typos repaired")
+
+
 class Facets(BaseModel):
     """Filterable values of each attribute, with product counts."""
 
