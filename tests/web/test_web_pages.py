@@ -68,6 +68,13 @@ def test_shop_pagination_sort_and_text(web_client, parse):
     assert "of 6 products" in found
 
 
+def test_search_box_understands_words(web_client):
+    # text search behind the box: words become filters and are shown back; typos repaired
+    html = _ok_html(web_client.get("/shop", params={"q": "wacthes for women"}))
+    assert "Showing: Watches · Women" in html and "of 6 products" in html
+    assert "Synthetic Silver Watches" in html and "Tshirts 10" not in html
+
+
 def test_shop_unknown_filter_value_names_the_choices(web_client):
     response = web_client.get("/shop", params={"colour": "Pruple"})
     assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")

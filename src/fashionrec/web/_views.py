@@ -151,15 +151,20 @@ def to_filters(chosen: Mapping[str, list[str]], rec: Recommender) -> Filters:
     return Filters.from_mapping(mapping).resolved(rec.vocabulary)
 
 
-def text_mask(df: pd.DataFrame, q: str) -> np.ndarray:
-    """Rows whose name holds every word of `q` (case-insensitive); a stand-in for text search."""
-    mask = np.ones(len(df), dtype=bool)
-    if "name" not in df or not q.strip():
-        return mask
-    names = df["name"].fillna("").astype(str).str.lower()
-    for word in q.lower().split():
-        mask &= names.str.contains(word, regex=False).to_numpy()
-    return mask
+#: How many text-search hits the shop lists for a query (then filters, sorts and pages them).
+TEXT_HITS = 240
+
+
+def text_hits(searcher: Any, df: pd.DataFrame, q: str) -> tuple[np.ndarray, pd.Series, list[str]]:
+    """Rows the text search finds for `q`, each row's rank (for "featured" order), and how
+    the words were understood ("Shirts", "Men", ...)."""
+    if not q.strip():
+        return np.ones(len(df), dtype=bool), pd.Series(dtype=float), []
+    mode = "fused" if searcher.semantic else "bm25"
+    found = searcher.search(q, TEXT_HITS, mode=mode)
+    rank = pd.Series(range(len(found.ids)), index=found.ids, dtype=float)
+    shown = found.parsed.shown if found.parsed else []
+    return df.index.isin(found.ids), rank, shown
 
 
 def facet_counts(
@@ -188,7 +193,10 @@ def facet_counts(
     return out
 
 
-def sort_frame(df: pd.DataFrame, sort: str) -> pd.DataFrame:
+def sort_frame(df: pd.DataFrame, sort: str, rank: pd.Series | None = None) -> pd.DataFrame:
+    """Sort a listing; "featured" follows the text search's `rank` when there is one."""
+    if sort == "featured" and rank is not None and len(rank):
+        return df.iloc[np.argsort(rank.reindex(df.index).to_numpy(), kind="stable")]
     _, column, ascending = SORTS.get(sort, SORTS["featured"])
     if column == "id" or column not in df:
         return df

@@ -75,9 +75,12 @@ def shop(
     except FilterError as exc:
         return error_page(request, 422, "Unknown filter", str(exc))
     df = rec.products
-    base = views.text_mask(df, q)
+    from fashionrec.api.routers.text import text_searcher
+
+    searcher = text_searcher(request, rec) if q.strip() else None
+    base, rank, understood = views.text_hits(searcher, df, q)
     matching = df[base & (filters.mask(df) if not filters.is_empty() else True)]
-    matching = views.sort_frame(matching, sort if sort in views.SORTS else "featured")
+    matching = views.sort_frame(matching, sort if sort in views.SORTS else "featured", rank)
     total = len(matching)
     pages = max(1, math.ceil(total / per_page))
     page = min(page, pages)
@@ -124,6 +127,7 @@ def shop(
             (key, label) for key, (label, col, _) in views.SORTS.items() if col in df or col == "id"
         ],
         q=q,
+        understood=understood,
         per_page=per_page if per_page != PER_PAGE else None,
     )
 
