@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,16 +43,21 @@ def _print_matches(matches: list, as_json: bool) -> None:
     Console().print(table)
 
 
+def result_options(f: Any) -> Any:
+    """-k, --min-similarity and the metadata filters, shared by search and similar."""
+    f = filter_options(f)
+    f = click.option(
+        "--min-similarity",
+        help="Drop results below this cosine similarity; "
+        "'auto' uses the threshold measured for precision 0.8 (auto:0.9 for 0.9).",
+    )(f)
+    return click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000))(f)
+
+
 @cli.command("search")
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @index_option
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option(
-    "--min-similarity",
-    help="Drop results below this cosine similarity; 'auto' uses "
-    "the threshold measured for precision 0.8 (auto:0.9 for 0.9).",
-)
-@filter_options
+@result_options
 @json_option
 def search_cmd(
     image: Path, index_dir: Path, k: int, min_similarity: str | None, filters: dict, as_json: bool
@@ -68,13 +74,7 @@ def search_cmd(
 @cli.command("similar")
 @click.argument("product_id")
 @index_option
-@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option(
-    "--min-similarity",
-    help="Drop results below this cosine similarity; 'auto' uses "
-    "the threshold measured for precision 0.8 (auto:0.9 for 0.9).",
-)
-@filter_options
+@result_options
 @json_option
 def similar_cmd(
     product_id: str,
