@@ -128,3 +128,79 @@ def _restore_fashionrec_logger():
     handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
     yield
     logger.handlers, logger.level, logger.propagate = handlers, level, propagate
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL server on 127.0.0.1 (skipped when PostgreSQL is not installed).
+
+    initdb refuses root, so the cluster runs as the `postgres` user when we are root.
+    """
+    import os
+    import shutil
+    import socket
+    import subprocess
+
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; scripts/setup.sh)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install 'fashionrec[postgres]')")
+    import tempfile
+
+    # pytest's tmp folders are private to root; the postgres user needs its own.
+    root = Path(tempfile.mkdtemp(prefix="fashionrec-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = root / "data"
+    run = {"check": True, "capture_output": True}
+    subprocess.run(
+        [
+            *as_user,
+            bin_dir / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
+        **run,
+    )
+    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [*as_user, bin_dir / "pg_ctl", "-D", data, "-l", root / "log", "-o", opts, "-w", "start"],
+        **run,
+    )
+    subprocess.run(
+        [
+            *as_user,
+            bin_dir / "createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "fashionrec",
+        ],
+        **run,
+    )
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/fashionrec"
+    subprocess.run(
+        [*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True
+    )
