@@ -13,6 +13,7 @@ from fashionrec.api.routers import products, search, text
 from fashionrec.api.schemas import Health
 from fashionrec.api.settings import ApiSettings
 from fashionrec.recommend import Recommender
+from fashionrec.store import Store, default_url
 from fashionrec.web import install_web
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         description="Visual search and recommendations for a fashion shop.",
     )
     app.state.settings = settings
-    app.state.recommender = Recommender.open(settings.index_dir, runtime=settings.runtime)
+    rec = Recommender.open(settings.index_dir, runtime=settings.runtime)
+    app.state.recommender = rec
+    app.state.store = open_store(settings, rec)
     install_error_handlers(app)
     app.include_router(products.router)
     app.include_router(search.router)
@@ -43,3 +46,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     install_web(app)
     return app
+
+
+def open_store(settings: ApiSettings, rec: Recommender) -> Store:
+    """The shop's database, migrated, with the index's products mirrored into it."""
+    store = Store.open(settings.database_url or default_url(settings.index_dir))
+    m = rec.manifest
+    store.sync_products(rec.products.reset_index(), f"{m.generation}:{m.updated_at}")
+    return store

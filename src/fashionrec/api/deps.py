@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from fashionrec.recommend import Filters, Recommender
+from fashionrec.store import Store
 
 Multi = Annotated[list[str] | None, Query()]
 
@@ -48,6 +49,10 @@ def filters_dep(
 
 def recommender(request: Request) -> Recommender:
     return request.app.state.recommender
+
+
+def store(request: Request) -> Store:
+    return request.app.state.store
 
 
 #: `min_similarity` query parameter: a number, or "auto" for the measured threshold.

@@ -18,6 +18,9 @@ class ApiSettings:
     """
 
     index_dir: Path
+    #: SQLAlchemy URL of the shop's database; None: $FASHIONREC_DATABASE_URL, else a SQLite
+    #: file beside the index (INDEX_DIR/fashionrec.db).
+    database_url: str | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
     max_upload_pixels: int = DEFAULT_MAX_PIXELS
     default_k: int = 12
