@@ -191,8 +191,18 @@ def test_logs_go_to_stderr_so_json_stays_clean(capsys):
 
 
 def test_eval_with_near_colour_groups(index, capsys):
-    code, out, _ = run(capsys, "eval", str(index), "--and", "baseColour", "--colour-groups",
-                       "-k", "5", "--json", "--no-per-label")
+    code, out, _ = run(
+        capsys,
+        "eval",
+        str(index),
+        "--and",
+        "baseColour",
+        "--colour-groups",
+        "-k",
+        "5",
+        "--json",
+        "--no-per-label",
+    )
     result = json.loads(out)
     assert code == 0 and result["colour_groups"] is True and result["also"] == "baseColour"
 
@@ -200,3 +210,20 @@ def test_eval_with_near_colour_groups(index, capsys):
 def test_train_heads_prints_per_attribute_metrics(index, capsys):
     code, out, _ = run(capsys, "-q", "train-heads", str(index))
     assert code == 0 and "macro P" in out and "article_type" in out
+
+
+def test_search_with_text_alone_or_with_a_photo(index, synthetic_catalog, capsys):
+    code, out, _ = run(
+        capsys, "-q", "search", "--text", "black shoes", "--index", str(index), "--json", "-k", "3"
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert body["parsed"]["filters"]["base_colour"] == ["Black"]
+    assert {r["base_colour"] for r in body["results"]} == {"Black"}
+    photo = str(synthetic_catalog / "images" / "1001.jpg")
+    code, out, _ = run(
+        capsys, "-q", "search", photo, "--text", "for women", "--index", str(index), "-k", "2"
+    )
+    assert code == 0 and "Showing: Women" in out
+    code, _, err = run(capsys, "-q", "search", "--index", str(index))
+    assert code == 2 and "--text" in err

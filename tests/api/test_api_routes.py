@@ -88,6 +88,14 @@ def test_search_by_photo(setup):
     )
     assert {x["gender"] for x in r.json()["results"]} == {"Men"}
     assert r.json()["filters"] == {"gender": ["Men"]}
+    # a photo plus words: "like this, but in black"
+    r = client.post(
+        "/api/search",
+        params={"k": 4, "q": "like this but in black"},
+        files={"file": ("a.jpg", data, "image/jpeg")},
+    )
+    assert r.status_code == 200 and r.json()["showing"] == ["Black"]
+    assert {x["base_colour"] for x in r.json()["results"]} == {"Black"}
 
 
 def _png_header_only(width: int, height: int) -> bytes:

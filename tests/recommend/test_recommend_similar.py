@@ -122,3 +122,22 @@ def test_colour_group_filter_takes_near_colours(rec):
     assert hits and {h.product["base_colour"] for h in hits} == {"Silver"}
     with pytest.raises(FilterError, match="unknown colour group 'Blu'.*Did you mean 'Blue'"):
         r.similar_to_product("1001", filters={"colour_group": "Blu"})
+
+
+def test_words_with_a_photo_become_filters_for_fields_left_open(rec):
+    r, root = rec
+    photo = root / "images" / "1001.jpg"  # a red men's T-shirt
+    found = r.search_photos([photo], 5, words="like this but for women")[0]
+    assert found.words.filters == {"gender": ["Women"]}
+    assert found.matches and {m.product["gender"] for m in found.matches} == {"Women"}
+    # A filter the shopper set wins over the words.
+    found = r.search_photos([photo], 5, filters={"gender": "Men"}, words="for women")[0]
+    assert {m.product["gender"] for m in found.matches} == {"Men"}
+
+
+def test_a_colour_in_words_replaces_the_photos_colour(rec):
+    r, root = rec
+    found = r.search_photos([root / "images" / "1001.jpg"], 4, words="in black")[0]
+    assert [m.product["base_colour"] for m in found.matches] == ["Black"] * 4
+    # The catalog has no prices: a price phrase is ignored, not an error.
+    assert r.search_photos([root / "images" / "1001.jpg"], 3, words="under 30")[0].matches

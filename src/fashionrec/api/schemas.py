@@ -61,6 +61,10 @@ class SearchResponse(BaseModel):
         description="What the photo looks like, per attribute: {'article_type': "
         "{'value': 'Jeans', 'confidence': 0.92}} (when the index has attribute heads)",
     )
+    showing: list[str] = Field(
+        default_factory=list,
+        description="What the words given with the photo (q) added, e.g. ['Women', 'Red']",
+    )
     looks_like: dict[str, Any] | None = Field(
         default=None,
         description="The type gate's reading of the photo: article_type, confidence, top "

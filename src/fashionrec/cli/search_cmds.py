@@ -55,20 +55,44 @@ def result_options(f: Any) -> Any:
 
 
 @cli.command("search")
-@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "image", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False
+)
+@click.option(
+    "--text",
+    "words",
+    help='Words: alone, a text search ("navy formal shirt for men"); '
+    'with IMAGE, filters on the photo search ("but in red", "for women").',
+)
 @index_option
 @result_options
 @json_option
 def search_cmd(
-    image: Path, index_dir: Path, k: int, min_similarity: str | None, filters: dict, as_json: bool
+    image: Path | None,
+    words: str | None,
+    index_dir: Path,
+    k: int,
+    min_similarity: str | None,
+    filters: dict,
+    as_json: bool,
 ) -> None:
-    """Find the catalog products that look most like IMAGE."""
+    """Find the catalog products that look most like IMAGE, or match --text."""
+    if image is None:
+        if not words:
+            raise click.UsageError('give a photo (IMAGE), --text "words", or both')
+        from fashionrec.cli.text_cmds import run_text_search
+
+        run_text_search(words, index_dir, k=k, filters=filters, as_json=as_json)
+        return
     from fashionrec.recommend import Recommender
 
     rec = Recommender.open(index_dir)
-    _print_matches(
-        rec.similar_to_image(image, k, filters=filters, min_similarity=min_similarity), as_json
-    )
+    found = rec.search_photos(
+        [image], k, filters=filters, min_similarity=min_similarity, words=words
+    )[0]
+    if found.words is not None and found.words.shown and not as_json:
+        click.echo("Showing: " + " \u00b7 ".join(found.words.shown))
+    _print_matches(found.matches, as_json)
 
 
 @cli.command("similar")

@@ -1,8 +1,4 @@
-"""`fashionrec find`: text search that understands shoppers (issue #11).
-
-Not registered yet: the lead adds ``text_cmds`` to the imports in ``cli/__init__.py`` and
-``cli.add_command(text_search_cmd)``.
-"""
+"""`fashionrec find` (and `fashionrec search --text`): text search that understands shoppers."""
 
 from __future__ import annotations
 
@@ -31,7 +27,22 @@ def text_search_cmd(
     query: str, index_dir: Path, k: int, mode: str, literal: bool, as_json: bool
 ) -> None:
     """Find products matching QUERY, e.g. "navy formal shirt for men under 40"."""
+    run_text_search(query, index_dir, k=k, mode=mode, understand=not literal, as_json=as_json)
+
+
+def run_text_search(
+    query: str,
+    index_dir: Path,
+    *,
+    k: int,
+    mode: str = "fused",
+    understand: bool = True,
+    filters: dict | None = None,
+    as_json: bool = False,
+) -> None:
+    """Text search over an index and print the results (shared by `find` and `search --text`)."""
     from fashionrec.pipeline import IndexDir
+    from fashionrec.recommend import Filters
     from fashionrec.text import TextSearcher
 
     d = IndexDir(index_dir)
@@ -40,7 +51,9 @@ def text_search_cmd(
     searcher = TextSearcher(
         products, manifest.encodings, cache_dir=d.path / "text", semantic=mode != "bm25"
     )
-    result = searcher.search(query, k, mode=mode, understand=not literal)
+    chosen = Filters.from_mapping(filters).resolved(manifest.encodings).to_dict()
+    chosen = {f: v for f, v in chosen.items() if isinstance(v, list)}
+    result = searcher.search(query, k, filters=chosen, mode=mode, understand=understand)
     _print(result, products, as_json)
 
 

@@ -32,6 +32,8 @@ class PhotoSearch:
     looks_like: dict[str, Any] | None = None
     #: Attribute -> (value, calibrated probability) from the attribute heads, if trained.
     predicted: dict[str, tuple[str, float]] | None = None
+    #: What the shopper's words added ("like this, but in red"): a ParsedQuery, or None.
+    words: Any = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Recommender:
         self.runtime = runtime
         self._embedder: Any = None
         self._attributes: Any = None
+        self._query_parser: Any = None
         self.head = load_projection(self.index_dir, self.manifest)
         self.gate = self._load_gate()
         self.colours = self.index_dir.read_array(self.manifest, "colours")
@@ -106,6 +109,15 @@ class Recommender:
     @property
     def vocabulary(self) -> dict[str, list[str]]:
         return self.manifest.encodings
+
+    @property
+    def query_parser(self) -> Any:
+        """Shopper words -> catalog filters, over this catalog's vocabulary (built once)."""
+        if self._query_parser is None:
+            from fashionrec.text.query import QueryParser
+
+            self._query_parser = QueryParser(self.vocabulary)
+        return self._query_parser
 
     def product(self, product_id: str | int) -> dict[str, Any]:
         """Metadata of one product; UnknownProductError when absent."""
@@ -226,6 +238,7 @@ class Recommender:
         crops: Sequence[Sequence[float] | None] | None = None,
         use_gate: bool = True,
         batch_size: int = 32,
+        words: str | None = None,
     ) -> list[PhotoSearch]:
         """The one query path for photos (CLI, HTTP API, eval-photos): decode, crop, embed,
         gate, search.
@@ -234,12 +247,19 @@ class Recommender:
         has a type gate and the shopper named no article type, the search runs among products
         of the type the photo looks like; the ranking stays visual similarity. A gate that
         leaves nothing to show is ignored for that photo.
+
+        `words` ("like this, but in red", "for men under 40") become filters for the fields the
+        shopper did not set; a colour named in words replaces the photo's own colour.
         """
         from fashionrec.embed.preprocess import load_source
         from fashionrec.photo.crop import crop_photo
 
         if not isinstance(filters, Filters):
             filters = Filters.from_mapping(filters)
+        parsed = self.query_parser.parse(words) if words and words.strip() else None
+        if parsed is not None:
+            has_prices = "price" in self.products and bool(self.products["price"].notna().any())
+            filters = with_words(filters, parsed, prices=has_prices)
         crops = list(crops) if crops is not None else [None] * len(images)
         auto_crop = self.gate.meta.get("query_crop") if self.gate is not None else None
         pictures = []
@@ -270,7 +290,8 @@ class Recommender:
                 if use_gate and not filters.article_type and decision.types:
                     gated = replace(filters, article_type=tuple(decision.types))
                     looks_like["applied"] = True
-            colour = self.photo_colour(pictures[i])
+            # A colour the shopper asked for beats the colour of the photo.
+            colour = None if filters.base_colour else self.photo_colour(pictures[i])
             tint = {
                 "colour": colour,
                 "colour_weight": self.manifest.colour.get("photo_weight"),
@@ -286,7 +307,11 @@ class Recommender:
                 looks_like["applied"] = False
             out.append(
                 PhotoSearch(
-                    matches=matches, crop=box, looks_like=looks_like, predicted=predicted[i]
+                    matches=matches,
+                    crop=box,
+                    looks_like=looks_like,
+                    predicted=predicted[i],
+                    words=parsed,
                 )
             )
         return out
@@ -416,6 +441,27 @@ class Recommender:
     def _product_at(self, row: int) -> dict[str, Any]:
         record = self.products.iloc[row]
         return {c: _clean(v) for c, v in record.items() if c not in _HIDDEN}
+
+
+def with_words(filters: Filters, parsed: Any, *, prices: bool = True) -> Filters:
+    """`filters` plus what a parsed query names, for the fields `filters` leaves open; price
+    phrases only count when the catalog has `prices`.
+
+    Example:
+        >>> from fashionrec.text.query import parse_query
+        >>> q = parse_query("in red for men", {"gender": ["Men"], "base_colour": ["Red"]})
+        >>> with_words(Filters(gender=("Women",)), q).to_dict()
+        {'gender': ['Women'], 'base_colour': ['Red']}
+    """
+    merged = filters.to_dict()
+    for name, values in parsed.filters.items():
+        merged.setdefault(name, list(values))
+    lo, hi = parsed.price if prices else (None, None)
+    if lo is not None:
+        merged.setdefault("price_min", lo)
+    if hi is not None:
+        merged.setdefault("price_max", hi)
+    return Filters.from_mapping(merged)
 
 
 class _Matches(list):

@@ -69,6 +69,14 @@ async def search_by_photo(
             "has a type gate and no article_type is given); false searches every type"
         ),
     ] = True,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words to go with the photo, e.g. 'but in red' or 'for men under 40': "
+            "they become filters for the fields not set, and a colour named replaces the photo's",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Products that look like the uploaded photo (or a region of it), best first."""
     box = parse_crop(crop)  # before reading the upload: a bad crop fails fast
@@ -85,6 +93,7 @@ async def search_by_photo(
             min_similarity=min_similarity,
             crops=[box],
             use_gate=type_gate,
+            words=q,
         )[0]
 
     found = await run_in_threadpool(run)
@@ -106,6 +115,7 @@ async def search_by_photo(
     return {
         "results": [match_json(request, m, query) for m in found.matches],
         "filters": filters.to_dict(),
+        "showing": found.words.shown if found.words else [],
         "min_similarity": rec.min_similarity(min_similarity),
         "predicted": predicted,
         "looks_like": looks_like,
