@@ -205,3 +205,11 @@ def test_search_by_words_understands_attributes(setup):
     assert_error_shape(client.get("/api/search", params={"q": ""}), 422)
     women = client.get("/api/search", params=[("q", "watches"), ("gender", "Women")]).json()
     assert {r["gender"] for r in women["results"]} == {"Women"}
+
+
+def test_suggestions_complete_what_the_shopper_typed(setup):
+    client, _ = setup
+    r = client.get("/api/suggest", params={"q": "red t"})
+    assert r.status_code == 200
+    assert r.json()["suggestions"][0] == "Red Tshirts"
+    assert client.get("/api/suggest", params={"q": "x" * 201}).status_code == 422

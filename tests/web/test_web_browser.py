@@ -203,3 +203,13 @@ def test_product_page_similar_items_link_on(page, artifacts):
     page.screenshot(path=artifacts / "shop.png", full_page=True)
     page.goto("/no-such-page")
     assert page.locator("h1").inner_text() == "Page not found"
+
+
+def test_search_box_suggests_catalog_phrases_as_the_shopper_types(page):
+    page.goto("/")
+    page.locator("#site-q").press_sequentially("black sh", delay=30)
+    options = page.locator("#site-q-suggestions option")
+    options.first.wait_for(state="attached")
+    values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+    assert "Black Casual Shoes" in values
+    assert all(v.lower().startswith("black") or " " in v for v in values)

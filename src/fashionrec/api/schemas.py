@@ -97,3 +97,10 @@ class Health(BaseModel):
     status: str
     products: int
     embedder: str
+
+
+class SuggestResponse(BaseModel):
+    query: str
+    suggestions: list[str] = Field(
+        default_factory=list, description="Phrases to offer, e.g. ['Navy Blue Shirts']"
+    )

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fashionrec.api.deps import TopK, filters_dep, recommender
 from fashionrec.api.errors import errors_for
 from fashionrec.api.routers.products import product_json
-from fashionrec.api.schemas import TextSearchResponse
+from fashionrec.api.schemas import SuggestResponse, TextSearchResponse
 from fashionrec.recommend import Filters, Recommender
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -66,3 +66,25 @@ async def search_by_text(
         "understood": parsed.filters if parsed else {},
         "corrections": parsed.corrections if parsed else {},
     }
+
+
+def suggester(request: Request, rec: Recommender) -> Any:
+    """The app's Suggester, built on first use (0.3 s on the 44k catalog)."""
+    found = getattr(request.app.state, "suggester", None)
+    if found is None or found[0] is not rec:  # rebuilt when the index was reloaded
+        from fashionrec.text.suggest import Suggester
+
+        found = (rec, Suggester(rec.products))
+        request.app.state.suggester = found
+    return found[1]
+
+
+@router.get("/suggest", response_model=SuggestResponse, responses=errors_for())
+def suggest(
+    request: Request,
+    q: Annotated[str, Query(max_length=200, description="What the shopper has typed so far")],
+    rec: Annotated[Recommender, Depends(recommender)],
+    limit: Annotated[int, Query(ge=1, le=20)] = 8,
+) -> dict[str, Any]:
+    """Catalog phrases completing the words typed so far, most products first."""
+    return {"query": q, "suggestions": suggester(request, rec).suggest(q, limit)}
