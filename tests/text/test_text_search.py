@@ -165,10 +165,22 @@ def test_embeddings_cached_and_reused(products, tmp_path):
     s = TextSearcher(products, vocab(products), cache_dir=tmp_path, encoder=enc2).build()
     assert enc2.calls == 0
     np.testing.assert_allclose(s.semantic_.vectors_, enc.encode(product_texts(products)))
-    # a changed catalog invalidates the cache
+    # a removed product costs no model call; an edited one costs one text, not the catalog
     enc3 = HashEncoder()
     TextSearcher(products.iloc[:-1], vocab(products), cache_dir=tmp_path, encoder=enc3).build()
-    assert enc3.calls == 1
+    assert enc3.calls == 0
+    edited = products.copy()
+    edited.iloc[5, edited.columns.get_loc("name")] = "Brand new velvet blazer"
+    counted = []
+
+    class Counting(HashEncoder):
+        def encode(self, texts, *, batch_size=128):
+            counted.append(len(texts))
+            return super().encode(texts, batch_size=batch_size)
+
+    s = TextSearcher(edited, vocab(products), cache_dir=tmp_path, encoder=Counting()).build()
+    assert counted == [1]
+    np.testing.assert_allclose(s.semantic_.vectors_, enc.encode(product_texts(edited)), atol=1e-6)
 
 
 @pytest.mark.parametrize("k", [1, 3, 17, 299, 300, 500])

@@ -18,6 +18,7 @@ from fashionrec.cli.common import join_k_values
 from fashionrec.errors import FashionRecError
 
 cli.add_command(text_cmds.text_search_cmd)
+cli.add_command(text_cmds.index_text_cmd)
 
 __all__ = ["cli", "main"]
 

@@ -30,6 +30,27 @@ def text_search_cmd(
     run_text_search(query, index_dir, k=k, mode=mode, understand=not literal, as_json=as_json)
 
 
+@click.command("index-text")
+@index_option
+def index_text_cmd(index_dir: Path) -> None:
+    """Embed the product texts with the sentence model so text search runs fused (BM25 +
+    meaning); later runs embed only new or changed products."""
+    import time
+
+    from fashionrec.pipeline import IndexDir
+    from fashionrec.text import TextSearcher
+
+    d = IndexDir(index_dir)
+    manifest = d.read_manifest()
+    t = time.perf_counter()
+    products = d.read_products(manifest)
+    TextSearcher(products, manifest.encodings, cache_dir=d.path / "text").build()
+    click.echo(
+        f"Text embeddings of {len(products)} products ready in {d.path / 'text'} "
+        f"({time.perf_counter() - t:.1f} s)"
+    )
+
+
 def run_text_search(
     query: str,
     index_dir: Path,

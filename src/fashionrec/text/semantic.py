@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from fashionrec._io import atomic_write_bytes, atomic_write_json
 from fashionrec.text.lexical import top_k
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,16 @@ def texts_hash(texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+def _text_hashes(texts: Sequence[str]) -> np.ndarray:
+    return np.array([hashlib.sha1(t.encode("utf-8")).digest() for t in texts], dtype="S20")
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 class SemanticIndex:
     """Product-text embeddings, cached as ``embeddings.npy`` + ``manifest.json`` in `cache_dir`.
 
@@ -108,32 +120,58 @@ class SemanticIndex:
         self.batch_size = batch_size
 
     def build(self) -> SemanticIndex:
+        """Embed the texts, reusing cached vectors text by text: after a catalog change only
+        new or edited product texts go through the model."""
         digest = texts_hash(self.texts)
-        cached = self._load(digest)
-        if cached is None:
+        hashes = _text_hashes(self.texts)
+        meta, old_vectors, old_hashes = self._load()
+        if meta.get("texts_sha1") == digest and old_vectors is not None:
+            self.vectors_ = old_vectors
+            if old_hashes is None:  # a cache written before per-text hashes were kept
+                self._save(old_vectors, hashes, digest)
+            return self
+        vectors = None
+        if old_vectors is not None and old_hashes is not None:
+            row_of = {h: i for i, h in enumerate(old_hashes.tolist())}
+            rows = np.array([row_of.get(h, -1) for h in hashes.tolist()], dtype=np.int64)
+            missing = np.flatnonzero(rows < 0)
+            if len(missing) < len(self.texts):
+                vectors = np.empty((len(self.texts), old_vectors.shape[1]), np.float32)
+                vectors[rows >= 0] = old_vectors[rows[rows >= 0]]
+                if len(missing):
+                    logger.info("embedding %d new product texts", len(missing))
+                    vectors[missing] = self.encoder.encode(
+                        [self.texts[i] for i in missing], batch_size=self.batch_size
+                    )
+        if vectors is None:
             logger.info("embedding %d product texts with %s", len(self.texts), self.encoder.name)
-            cached = self.encoder.encode(self.texts, batch_size=self.batch_size)
-            self._save(cached, digest)
-        self.vectors_ = cached
+            vectors = self.encoder.encode(self.texts, batch_size=self.batch_size)
+        self._save(vectors, hashes, digest)
+        self.vectors_ = vectors
         return self
 
-    def _load(self, digest: str) -> np.ndarray | None:
+    def _load(self) -> tuple[dict, np.ndarray | None, np.ndarray | None]:
         if self.cache_dir is None:
-            return None
+            return {}, None, None
         man, arr = self.cache_dir / "manifest.json", self.cache_dir / "embeddings.npy"
         if not (man.is_file() and arr.is_file()):
-            return None
+            return {}, None, None
         meta = json.loads(man.read_text())
-        if meta.get("model") != self.encoder.name or meta.get("texts_sha1") != digest:
-            logger.info("text embeddings in %s are stale; rebuilding", self.cache_dir)
-            return None
-        return np.load(arr, allow_pickle=False, mmap_mode=None)
+        if meta.get("model") != self.encoder.name:
+            logger.info("text embeddings in %s are of another model; rebuilding", self.cache_dir)
+            return {}, None, None
+        vectors = np.load(arr, allow_pickle=False)
+        path = self.cache_dir / "hashes.npy"
+        hashes = np.load(path, allow_pickle=False) if path.is_file() else None
+        if hashes is not None and len(hashes) != len(vectors):
+            hashes = None
+        return meta, vectors, hashes
 
-    def _save(self, vectors: np.ndarray, digest: str) -> None:
+    def _save(self, vectors: np.ndarray, hashes: np.ndarray, digest: str) -> None:
         if self.cache_dir is None:
             return
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        np.save(self.cache_dir / "embeddings.npy", vectors, allow_pickle=False)
+        _save_npy(self.cache_dir / "embeddings.npy", vectors)
+        _save_npy(self.cache_dir / "hashes.npy", hashes)
         meta = {
             "model": self.encoder.name,
             "dim": int(vectors.shape[1]),
@@ -141,7 +179,7 @@ class SemanticIndex:
             "texts_sha1": digest,
             "metric": "cosine",
         }
-        (self.cache_dir / "manifest.json").write_text(json.dumps(meta, indent=2))
+        atomic_write_json(self.cache_dir / "manifest.json", meta)  # written last: the commit
 
     def search(
         self, text: str, k: int = 10, *, mask: np.ndarray | None = None
