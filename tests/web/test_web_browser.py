@@ -213,3 +213,16 @@ def test_search_box_suggests_catalog_phrases_as_the_shopper_types(page):
     values = [options.nth(i).get_attribute("value") for i in range(options.count())]
     assert "Black Casual Shoes" in values
     assert all(v.lower().startswith("black") or " " in v for v in values)
+
+
+def test_words_added_to_a_photo_search_filter_it(page, busy_photo):
+    page.goto("/search")
+    drop_file(page, busy_photo, "busy.png", "image/png")
+    wait_results(page)
+    page.fill("#f-q", "but in black")
+    with page.expect_request("**/api/search?*") as req:
+        page.press("#f-q", "Enter")
+    assert search_params(req.value)["q"] == ["but in black"]
+    page.wait_for_function("document.querySelector('#search-status').textContent.includes('Black')")
+    metas = page.locator("#results .card-meta").all_inner_texts()
+    assert metas and all(m.endswith("Black") for m in metas)

@@ -218,8 +218,9 @@
       results.dataset.state = "done";
       results.dataset.crop = data.crop ? data.crop.join(",") : "";
       const n = data.results.length;
+      const words = data.showing && data.showing.length ? " · " + data.showing.join(" · ") : "";
       statusEl.textContent = n
-        ? n + (n === 1 ? " match" : " matches") + (crop ? " for the boxed area" : "") + ", best first."
+        ? n + (n === 1 ? " match" : " matches") + (crop ? " for the boxed area" : "") + words + ", best first."
         : "No products match these filters. Try fewer filters.";
     } catch (err) {
       if (err.name !== "AbortError") showError("Could not reach the shop. Check your connection and try again.");
