@@ -158,7 +158,19 @@ def test_eval_photos_scores_by_label_map(index, synthetic_catalog, tmp_path, cap
     assert result["photos"] == 3 and result["p@1"] == 1.0
     assert set(result["per_label"]) == {"Tee", "Shoe", "Watch"}
     assert result["per_label"]["Shoe"]["retrieves"]["Casual Shoes"] >= 4
-    assert 0 < result["macro_p@5"] <= 1
+    assert 0 < result["macro_p@5"] <= 1 and "colour" not in result
+    # colour labels for two photos: the tee is red (right), the shoe called brown (it is black)
+    (tmp_path / "colours.csv").write_text("image,colour\n1000,Red\n1013,Brown\n")
+    (tmp_path / "colour_groups.csv").write_text(
+        "colour,catalog_colours\nRed,Red|Maroon\nBrown,Brown|Tan\n"
+    )
+    code, out, _ = run(capsys, *args, "--colours", str(tmp_path / "colours.csv"), "--json")
+    colour = json.loads(out)["colour"]
+    assert code == 0 and colour["photos"] == 2
+    assert colour["type_p@1"] == 1.0 and colour["colour_group_p@1"] == 0.5
+    assert colour["type_colour_group_p@1"] == 0.5
+    code, out, _ = run(capsys, *args, "--colours", str(tmp_path / "colours.csv"))
+    assert code == 0 and "2 colour-labelled photos" in out
     (tmp_path / "map.csv").write_text("label,article_types\nTee,Tshirts\n")
     code, _, err = run(capsys, *args)
     assert code == 1 and "missing from the label map" in err

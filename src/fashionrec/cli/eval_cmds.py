@@ -44,6 +44,18 @@ def labelled_photos_options(f: Any) -> Any:
 @index_option
 @click.option("-k", "ks", default="1 10", show_default=True, help="Cut-offs, e.g. -k 1 10.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N photos (by name).")
+@click.option(
+    "--colours",
+    "colours_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV image,colour: also report colour-group and type + colour-group P@k.",
+)
+@click.option(
+    "--colour-groups",
+    "colour_groups_csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV colour,catalog_colours (default: colour_groups.csv beside --colours).",
+)
 @json_option
 def eval_photos_cmd(
     photos_dir: Path,
@@ -52,13 +64,22 @@ def eval_photos_cmd(
     index_dir: Path,
     ks: str,
     limit: int | None,
+    colours_csv: Path | None,
+    colour_groups_csv: Path | None,
     as_json: bool,
 ) -> None:
     """Shopper photos search the index like the search page does: P@k, macro P@k, per label."""
     from fashionrec.eval.photos import evaluate_photos
 
     result = evaluate_photos(
-        index_dir, photos_dir, labels_csv, label_map_csv, ks=parse_ks(ks), limit=limit
+        index_dir,
+        photos_dir,
+        labels_csv,
+        label_map_csv,
+        ks=parse_ks(ks),
+        limit=limit,
+        colours_csv=colours_csv,
+        colour_groups_csv=colour_groups_csv,
     )
     if as_json:
         click.echo(json.dumps(result, indent=2))
@@ -80,6 +101,15 @@ def _print_photo_eval(result: dict, ks: tuple[int, ...]) -> None:
         top = ", ".join(f"{t} ({n})" for t, n in e["retrieves"].items())
         table.add_row(label, str(e["count"]), *(f"{e[f'p@{k}']:.3f}" for k in ks), top)
     Console().print(table)
+    colour = result.get("colour")
+    if colour:
+        parts = "  ".join(
+            f"p@{k}: type {colour[f'type_p@{k}']:.3f}, colour group "
+            f"{colour[f'colour_group_p@{k}']:.3f}, type + colour group "
+            f"{colour[f'type_colour_group_p@{k}']:.3f}"
+            for k in ks
+        )
+        Console().print(f"{colour['photos']} colour-labelled photos: {parts}")
 
 
 @cli.command("report")

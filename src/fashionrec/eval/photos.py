@@ -70,8 +70,15 @@ def evaluate_photos(
     *,
     ks: Sequence[int] = (1, 10),
     limit: int | None = None,
+    colours_csv: str | Path | None = None,
+    colour_groups_csv: str | Path | None = None,
 ) -> dict[str, Any]:
     """P@k of shopper photos against an index, overall, macro over labels and per label.
+
+    With `colours_csv` (image, colour in the catalog's vocabulary) the photos it labels also
+    report colour-group P@k and type + colour-group P@k (a result matches the colour when its
+    base colour is in the photo colour's group: `colour_groups_csv` with columns colour,
+    catalog_colours, by default the file beside `colours_csv`, else the repo's groups).
 
     Example:
         >>> evaluate_photos("idx", "photos", "labels.csv", "map.csv")["p@10"]  # doctest: +SKIP
@@ -95,6 +102,15 @@ def evaluate_photos(
         hits[i, : len(types)] = [t in wanted for t in types]
         retrieved.setdefault(labels[image], Counter()).update(t for t in types if t)
     out = _summary(hits, [labels[i] for i in images], retrieved, ks)
+    if colours_csv is not None:
+        out["colour"] = _colour_summary(
+            images,
+            results,
+            hits,
+            read_labels(colours_csv, value="colour"),
+            read_colour_groups(colour_groups_csv, beside=colours_csv),
+            ks,
+        )
     out["in_sample"] = _in_sample(rec, images)
     if out["in_sample"]:
         log.warning(
@@ -102,6 +118,55 @@ def evaluate_photos(
             "in-sample; `fashionrec train-gate` reports the out-of-fold ones",
             out["in_sample"],
         )
+    return out
+
+
+def read_colour_groups(
+    path: str | Path | None, *, beside: str | Path | None = None
+) -> dict[str, set[str]] | None:
+    """colour -> the catalog colours that count as a match; None: use the repo's groups."""
+    if path is None and beside is not None:
+        candidate = Path(beside).with_name("colour_groups.csv")
+        path = candidate if candidate.is_file() else None
+    if path is None:
+        return None
+    rows = _read_csv(path, ("colour", "catalog_colours"))
+    return {
+        r["colour"].strip(): {c.strip() for c in r["catalog_colours"].split("|") if c.strip()}
+        for r in rows
+    }
+
+
+def _colour_summary(
+    images: Sequence[str],
+    results: Sequence[Sequence[Any]],
+    type_hits: np.ndarray,
+    colours: dict[str, str],
+    groups: dict[str, set[str]] | None,
+    ks: Sequence[int],
+) -> dict[str, Any]:
+    from fashionrec.colour import same_group
+
+    rows = [i for i, image in enumerate(images) if image in colours]
+    if not rows:
+        raise ConfigError("none of the evaluated photos has a colour in the colours CSV")
+    depth = type_hits.shape[1]
+    colour_hits = np.zeros((len(rows), depth), dtype=bool)
+    for n, i in enumerate(rows):
+        wanted = colours[images[i]]
+        for j, m in enumerate(results[i][:depth]):
+            got = str(m.product.get("base_colour") or "")
+            colour_hits[n, j] = (
+                got in groups.get(wanted, {wanted})
+                if groups is not None
+                else same_group(got, wanted)
+            )
+    both = colour_hits & type_hits[rows]
+    out: dict[str, Any] = {"photos": len(rows)}
+    for k in ks:
+        out[f"type_p@{k}"] = float(type_hits[rows, :k].mean())
+        out[f"colour_group_p@{k}"] = float(colour_hits[:, :k].mean())
+        out[f"type_colour_group_p@{k}"] = float(both[:, :k].mean())
     return out
 
 
