@@ -126,6 +126,7 @@ def test_report_of_an_index_and_of_a_catalog(index, synthetic_catalog, tmp_path,
     html = out.read_text()
     assert "Retrieval quality (tiny, leave-one-out)" in html and "Similar items" in html
     assert "same article_type and base_colour" in html and "https://" not in html
+    assert "Colour re-ranking: before and after" in html
     out2 = tmp_path / "c.html"
     code, _, _ = run(capsys, "-q", "report", str(synthetic_catalog), "--out", str(out2))
     assert (

@@ -43,6 +43,37 @@ def _similar_items_grid(index_dir: Path, *, n: int, k: int, seed: int) -> bytes:
     return image_grid(rows, thumb=96)
 
 
+#: Colours too common or too pale to show what colour re-ranking changes.
+_NEUTRAL = {"Black", "White", "Grey", "Off White", "Cream", "Multi", "Silver", "Steel"}
+
+
+def _colour_grid(index_dir: Path, *, n: int, k: int, seed: int) -> bytes | None:
+    """Per query two rows: top-k by look alone, then with colour re-ranking."""
+    from fashionrec.eval.grid import image_grid
+    from fashionrec.recommend import Recommender
+
+    rec = Recommender.open(index_dir)
+    if rec.colours is None or "base_colour" not in rec.products:
+        return None
+    pool = np.flatnonzero(~rec.products["base_colour"].isin(_NEUTRAL).to_numpy())
+    if not len(pool):
+        return None
+    rng = np.random.default_rng(seed)
+    picks = np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False))
+
+    def cell(p: dict) -> tuple[str, str]:
+        return p["image_path"], f"{p.get('article_type') or ''}\n{p.get('base_colour') or ''}"
+
+    rows = []
+    for pid in rec.products.index[picks]:
+        query = rec.product(pid)
+        for label, weight in (("before", 0.0), ("after", None)):
+            row = [(query["image_path"], f"{label}: {query.get('base_colour') or ''}")]
+            row += [cell(m.product) for m in rec.similar_to_product(pid, k, colour_weight=weight)]
+            rows.append(row)
+    return image_grid(rows, thumb=88)
+
+
 def index_sections(
     index_dir: Path,
     *,
@@ -91,6 +122,19 @@ def index_sections(
                 ),
             )
         )
+        colour_png = _colour_grid(Path(index_dir), n=grid, k=5, seed=seed)
+        if colour_png is not None:
+            sections.append(
+                image_section(
+                    "Colour re-ranking: before and after",
+                    colour_png,
+                    caption=(
+                        "Seeded random products of a distinct colour (not black, white, grey...). "
+                        "For each, its five most similar products by look alone (before), then "
+                        "with the index's colour re-ranking (after), with type and colour."
+                    ),
+                )
+            )
     return sections
 
 

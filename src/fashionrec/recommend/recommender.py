@@ -323,8 +323,11 @@ class Recommender:
         *,
         filters: Filters | Mapping[str, Any] | None = None,
         min_similarity: float | str | None = None,
+        colour_weight: float | None = None,
     ) -> list[Match]:
-        """Top-k products like a catalog product; never the product itself nor its exact image."""
+        """Top-k products like a catalog product; never the product itself nor its exact image.
+
+        `colour_weight` overrides the index's colour re-ranking weight (0 turns it off)."""
         row = self._row(str(product_id))
         vector = self.index.get_vectors(np.array([row[KEY]], dtype=np.int64))[0]
         return self.search_vector(
@@ -335,6 +338,7 @@ class Recommender:
             exclude_id=str(product_id),
             exclude_sha1=row[IMAGE_SHA1],
             colour=self._colour_of(str(product_id)),
+            colour_weight=colour_weight,
         )
 
     def _colour_of(self, product_id: str) -> np.ndarray | None:
