@@ -35,3 +35,19 @@ def test_churn_reuses_deleted_slots(clustered):  # noqa: F811
     mapped = np.where(found >= 1_000_000, found - 1_000_000, found)
     assert recall_at(mapped, truth) >= 0.95
     assert len(np.unique(ix.keys)) == len(ix)
+
+
+def test_tune_ef_raises_ef_until_recall_reaches_the_target(tmp_path):
+    from fashionrec.index import load_index
+    from fashionrec.index.synthetic import clustered_vectors
+
+    db = clustered_vectors(4000, 48, n_clusters=40, noise=1.5, seed=3)
+    ix = create_index("hnsw", 48, M=4, ef_construction=10, ef=2, num_threads=1)
+    ix.add(db, np.arange(len(db)))
+    recall = ix.tune_ef(target=0.97, k=10, sample=100)
+    assert recall >= 0.97 and ix.ef > 2
+    ix.save(tmp_path / "ix")
+    assert load_index(tmp_path / "ix").ef == ix.ef  # the tuned ef travels with the index
+    loose = create_index("hnsw", 48, M=4, ef_construction=10, ef=2, num_threads=1)
+    loose.add(db, np.arange(len(db)))
+    assert loose.tune_ef(target=1.01, max_ef=8) < 1.0 and loose.ef == 8  # capped, not endless

@@ -157,6 +157,38 @@ class HNSWIndex(StoredVectorIndex):
             self._tombstones.add(key)
         return int(removed.size)
 
+    def tune_ef(
+        self,
+        *,
+        target: float = 0.98,
+        k: int = 10,
+        sample: int = 200,
+        max_ef: int = 2048,
+        seed: int = 0,
+    ) -> float:
+        """Double the search ``ef`` until recall@k against exact search reaches ``target`` on a
+        seeded sample of stored vectors used as queries; returns the recall reached.
+
+        A fixed ef that is plenty at 100k falls short at 1M (recall@10 0.86 at ef=128), so
+        builds call this once the graph holds the catalog.
+        """
+        n = len(self)
+        if n <= k:
+            return 1.0
+        rng = np.random.default_rng(seed)
+        keys = rng.choice(self.keys, size=min(sample, n), replace=False)
+        queries = self.get_vectors(keys)
+        truth = self._exact(queries, k, None)[1]
+        while True:
+            got = self._ann(queries, k)[1]
+            recall = float(
+                np.mean([len(np.intersect1d(a, b)) / k for a, b in zip(got, truth, strict=True)])
+            )
+            if recall >= target or self.ef >= max_ef:
+                log.info("hnsw: recall@%d %.3f at ef=%d (n=%d)", k, recall, self.ef, n)
+                return recall
+            self.ef = min(self.ef * 2, max_ef)
+
     # -- search -----------------------------------------------------------------------------
     def _ann(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Graph search for k <= len; raises RuntimeError when hnswlib finds fewer than k."""
