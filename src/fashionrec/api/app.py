@@ -9,12 +9,13 @@ from fastapi import Depends, FastAPI
 
 from fashionrec.api.deps import recommender
 from fashionrec.api.errors import install_error_handlers
-from fashionrec.api.routers import products, search, text
+from fashionrec.api.routers import products, search, text, users
 from fashionrec.api.schemas import Health
 from fashionrec.api.settings import ApiSettings
 from fashionrec.recommend import Recommender
 from fashionrec.store import Store, default_url
 from fashionrec.web import install_web
+from fashionrec.web.shop import install_shop
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(products.router)
     app.include_router(search.router)
     app.include_router(text.router)
+    app.include_router(users.router)
 
     @app.get("/healthz", response_model=Health, tags=["meta"])
     def health(rec: Annotated[Recommender, Depends(recommender)]) -> dict[str, Any]:
         return {"status": "ok", "products": len(rec), "embedder": rec.manifest.embedder_name}
 
     install_web(app)
+    install_shop(app)
     return app
 
 

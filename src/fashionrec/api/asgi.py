@@ -7,8 +7,12 @@ from pathlib import Path
 
 from fashionrec.api.app import create_app
 from fashionrec.api.settings import ApiSettings
+from fashionrec.shop.settings import ShopSettings
 
-settings = ApiSettings(index_dir=Path(os.environ.get("FASHIONREC_INDEX", "fashionrec-index")))
+settings = ApiSettings(
+    index_dir=Path(os.environ.get("FASHIONREC_INDEX", "fashionrec-index")),
+    shop=ShopSettings.from_env(),  # FASHIONREC_SMTP_HOST, FASHIONREC_SECRET_KEY, ...
+)
 if settings.blas_threads:
     from threadpoolctl import threadpool_limits
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
+from fashionrec.api.reload import maybe_reload
 from fashionrec.recommend import Filters, Recommender
 from fashionrec.store import Store
 
@@ -48,6 +49,8 @@ def filters_dep(
 
 
 def recommender(request: Request) -> Recommender:
+    """The app's recommender; reopened when another process changed the index."""
+    maybe_reload(request.app)
     return request.app.state.recommender
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashionrec.catalog.images import DEFAULT_MAX_PIXELS
+from fashionrec.shop.settings import ShopSettings
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,8 @@ class ApiSettings:
     #: run in parallel; with 8 in flight on 2 cores, one BLAS thread served 94 similar-items
     #: req/s against 21 with two (benchmarks/bench_load.py, 44k index).
     blas_threads: int = 1
+    #: The shop: currency, delivery estimate, SMTP, payment provider, session key.
+    shop: ShopSettings = field(default_factory=ShopSettings)
+    #: Bearer token the personal API (/api/users, /api/events) asks of callers without a
+    #: browser session; None: open, for local use.
+    api_token: str | None = None

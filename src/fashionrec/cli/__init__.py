@@ -11,7 +11,9 @@ from fashionrec.cli import (  # noqa: F401  (register commands)
     eval_cmds,
     search_cmds,
     serve_cmds,
+    shop_cmds,
     text_cmds,
+    user_cmds,
 )
 from fashionrec.cli._group import cli
 from fashionrec.cli.common import join_k_values

@@ -53,7 +53,15 @@ DEMO_INDEX = "fashionrec-demo-index"
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Build the index and stop.")
-def demo_cmd(catalog_dir: Path | None, out: Path, host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--price",
+    default="29.95",
+    show_default=True,
+    help="Demo price of products without one, so the shop can sell (marked 'demo price').",
+)
+def demo_cmd(
+    catalog_dir: Path | None, out: Path, host: str, port: int, no_serve: bool, price: str
+) -> None:
     """Index a demo catalog (the team's demo-2000, or CATALOG_DIR) and serve the shop."""
     from fashionrec.config import shared_data_dir
     from fashionrec.pipeline import IndexDir, build_index
@@ -71,6 +79,13 @@ def demo_cmd(catalog_dir: Path | None, out: Path, host: str, port: int, no_serve
         build_index(catalog, out)
         click.echo("Training attribute heads ('Looks like: ...' on the search page)...")
         train_heads(out, attributes=True, projection=False)
+    from fashionrec.shop.prices import open_index_store, parse_price, set_prices
+
+    store = open_index_store(out)
+    priced = set_prices(store, {}, default=parse_price(price), default_source="demo")
+    store.close()
+    if priced["defaulted"]:
+        click.echo(f"{priced['defaulted']} products without a price sell at {price} (demo price).")
     if no_serve:
         click.echo(f"Demo index ready at {out}.")
         return

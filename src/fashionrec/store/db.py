@@ -139,6 +139,7 @@ class Store:
                     setattr(product, field, value)
                 if price is not None:  # a price set in the shop survives a catalog without one
                     product.price = price
+                    product.price_source = None
                 product.active = True
             gone = [pid for pid in existing if pid not in seen]
             if gone:

@@ -67,6 +67,9 @@ class Product(Base):
     base_colour: Mapped[str | None] = mapped_column(String(64))
     group: Mapped[str | None] = mapped_column(String(64))
     price: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: Where a shop-set price came from ("csv", "hm", "default", "demo", "admin"); None: the
+    #: catalog's own price.
+    price_source: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -152,3 +155,14 @@ class OrderLine(Base):
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     quantity: Mapped[int] = mapped_column(Integer)
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class SigninAttempt(Base):
+    """A failed sign-in, keyed by email and client address; shared by every worker process so
+    the rate limit holds however many serve the shop."""
+
+    __tablename__ = "signin_attempts"
+    __table_args__ = (Index("ix_signin_attempts_key_time", "key", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -51,11 +51,33 @@ def error_page(request: Request, status: int, title: str, message: str) -> HTMLR
 
 
 @router.get("/")
-def home(request: Request, rec: Rec) -> HTMLResponse:
-    """Collections per gender, their common categories and rows of products."""
-    return render(
-        request, "home.html", sections=views.home_sections(rec), products=len(rec.products)
+def home(
+    request: Request, rec: Rec, shopper: Annotated[str | None, Query(max_length=128)] = None
+) -> HTMLResponse:
+    """Collections per gender, their common categories and rows of products; "Recommended
+    for you" for a signed-in shopper or one named by `?shopper=<store user id>` (demos)."""
+    from fashionrec.api.routers import users as personal
+
+    user = personal.shopper_of(request, rec, shopper)
+    recommended = [
+        views.card(r["id"], r["product"], reasons=r["reasons"])
+        for r in (personal.recommended_for(request, rec, user) if user else [])
+    ]
+    response = render(
+        request,
+        "home.html",
+        sections=views.home_sections(rec),
+        products=len(rec.products),
+        recommended=recommended,
     )
+    if shopper is not None and (user is not None or not shopper.strip()):
+        if user is None:  # ?shopper= with no value forgets the demo shopper
+            response.delete_cookie(personal.SHOPPER_COOKIE)
+        else:
+            response.set_cookie(
+                personal.SHOPPER_COOKIE, str(user.id), httponly=True, samesite="lax"
+            )
+    return response
 
 
 @router.get("/shop")
@@ -140,6 +162,11 @@ def product_page(product_id: str, request: Request, rec: Rec) -> HTMLResponse:
     except UnknownProductError as exc:
         return error_page(request, 404, "Product not found", str(exc))
     similar = rec.similar_to_product(product_id, SIMILAR_K)
+    from fashionrec.api.routers import users as personal
+
+    shopper = personal.shopper_of(request, rec)
+    if shopper is not None:
+        personal.record_view(request, rec, shopper, product_id)
     crumbs = [("Home", "/")]
     if product.get("gender"):
         crumbs.append((product["gender"], views.shop_url(gender=product["gender"])))
@@ -157,6 +184,7 @@ def product_page(product_id: str, request: Request, rec: Rec) -> HTMLResponse:
         details=views.details(product),
         similar=views.match_cards(similar, product),
         crumbs=crumbs,
+        shopper=shopper,
     )
 
 
