@@ -186,6 +186,8 @@ def test_demo_builds_once_from_a_named_catalog(synthetic_catalog, tmp_path, caps
     from fashionrec.pipeline import IndexDir
 
     assert IndexDir(out).read_manifest().heads["attributes"]
+    if (out / "text").exists():  # the offline sentence model is installed
+        assert json.loads((out / "text" / "manifest.json").read_text())["count"] == 24
     code, stdout, _ = run(
         capsys, "-q", "demo", str(synthetic_catalog), "--out", str(out), "--no-serve"
     )

