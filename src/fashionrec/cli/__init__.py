@@ -8,6 +8,7 @@ import click
 
 from fashionrec.cli import (  # noqa: F401  (register commands)
     catalog_cmds,
+    engine_cmds,
     eval_cmds,
     search_cmds,
     serve_cmds,

@@ -44,7 +44,12 @@ from fashionrec.cli.common import (
     "--backend",
     default="auto",
     show_default=True,
-    help="Vector index backend: auto, exact, hnsw, annoy.",
+    help="Vector index backend: auto, exact, hnsw, annoy, milvus.",
+)
+@click.option(
+    "--uri",
+    help="Vector engine address for --backend milvus: http://HOST:19530 for a server, or a "
+    "Milvus Lite path (default: milvus.db inside --out). Token: $FASHIONREC_MILVUS_TOKEN.",
 )
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--limit", type=click.IntRange(1), help="Index only the first N products.")
@@ -57,6 +62,7 @@ def index_cmd(
     embedder: str | None,
     weights: str | None,
     backend: str,
+    uri: str | None,
     batch_size: int,
     limit: int | None,
     no_center: bool,
@@ -75,6 +81,7 @@ def index_cmd(
         batch_size=batch_size,
         limit=limit,
         center=not no_center,
+        backend_params={"uri": uri} if uri else None,
     )
     from fashionrec.catalog import CleaningReport
 

@@ -20,6 +20,7 @@ from fashionrec.index.base import (
     IndexArgumentError,
     UnknownKeyError,
     VectorIndex,
+    Where,
     normalize,
     read_manifest,
 )
@@ -29,6 +30,7 @@ _BACKENDS: dict[str, str] = {
     "exact": "fashionrec.index.exact:ExactIndex",
     "hnsw": "fashionrec.index.hnsw:HNSWIndex",
     "annoy": "fashionrec.index.annoy_index:AnnoyIndex",
+    "milvus": "fashionrec.index.milvus:MilvusIndex",
 }
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "UnknownBackendError",
     "UnknownKeyError",
     "VectorIndex",
+    "Where",
     "create_index",
     "get_backend",
     "list_backends",

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +42,55 @@ class UnknownKeyError(UnknownProductError):
     """A key asked of an index is not in it."""
 
 
+#: Product metadata a filtering backend (``supports_filters``) stores beside each vector: text
+#: fields are matched exactly (equals one of the wanted values), number fields by inclusive
+#: ranges; a missing value never matches, as in :meth:`fashionrec.recommend.Filters.mask`.
+FILTER_TEXT_FIELDS = (
+    "gender",
+    "master_category",
+    "sub_category",
+    "article_type",
+    "base_colour",
+    "season",
+    "usage",
+)
+FILTER_NUMBER_FIELDS = ("year", "price")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Metadata conditions a search result must meet, all of them: the neutral form of a
+    shopper's filters that a ``supports_filters`` backend pushes down to its engine.
+
+    ``any_of`` holds (field, values) pairs: the field equals one of the values. ``ranges`` holds
+    (field, low, high) with inclusive bounds (None = open). ``exclude_keys`` are never returned.
+
+    Example:
+        >>> Where(any_of=(("gender", ("Women",)),), ranges=(("price", None, 40.0),))
+        Where(any_of=(('gender', ('Women',)),), ranges=(('price', None, 40.0),), exclude_keys=())
+    """
+
+    any_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    ranges: tuple[tuple[str, float | None, float | None], ...] = ()
+    exclude_keys: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        known_text, known_number = set(FILTER_TEXT_FIELDS), set(FILTER_NUMBER_FIELDS)
+        for name, _ in self.any_of:
+            if name not in known_text:
+                raise IndexArgumentError(
+                    f"cannot filter on {name!r}; text fields: {sorted(known_text)}"
+                )
+        for name, _, _ in self.ranges:
+            if name not in known_number:
+                raise IndexArgumentError(
+                    f"cannot range-filter on {name!r}; number fields: {sorted(known_number)}"
+                )
+
+    def is_empty(self) -> bool:
+        return not (self.any_of or self.ranges or self.exclude_keys)
+
+
 class VectorIndex(abc.ABC):
     """A mutable set of (int64 key, unit vector) pairs searchable by inner product.
 
@@ -55,6 +105,12 @@ class VectorIndex(abc.ABC):
 
     backend: ClassVar[str]
     metric: ClassVar[str] = "ip"
+    #: True for backends that store product metadata and filter inside their engine. They
+    #: accept ``add(vectors, keys, *, metadata={field: values})`` (fields of
+    #: FILTER_TEXT_FIELDS / FILTER_NUMBER_FIELDS, one value per key, None = missing) and
+    #: ``search(queries, k, *, allowed=None, where=Where(...))``. Local backends leave it False
+    #: and callers turn filters into ``allowed`` keys instead.
+    supports_filters: ClassVar[bool] = False
     dim: int
 
     @abc.abstractmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -39,6 +40,40 @@ def choose_backend(backend: str, n: int) -> str:
     if backend != "auto":
         return backend
     return "exact" if n <= AUTO_EXACT_LIMIT else "hnsw"
+
+
+def create_backend(
+    backend: str, dim: int, idx_dir: IndexDir, params: Mapping[str, Any] | None = None
+) -> Any:
+    """A new, empty VectorIndex for an index directory. A vector engine without a `uri`
+    gets a Milvus Lite data directory inside the index directory (beside the generations)."""
+    from fashionrec.index import create_index
+
+    params = dict(params or {})
+    if (
+        backend == "milvus"
+        and not params.get("uri")
+        and not os.environ.get("FASHIONREC_MILVUS_URI")
+    ):
+        params["uri"] = str(idx_dir.path.resolve() / "milvus.db")
+    return create_index(backend, dim, **params)
+
+
+def filter_metadata(products: pd.DataFrame, keys: np.ndarray) -> dict[str, list[Any]]:
+    """The products' filter fields for `keys`, in that order (what engine backends store)."""
+    from fashionrec.index.base import FILTER_NUMBER_FIELDS, FILTER_TEXT_FIELDS
+
+    rows = products.set_index(KEY).reindex(np.asarray(keys, dtype=np.int64))
+    names = [c for c in (*FILTER_TEXT_FIELDS, *FILTER_NUMBER_FIELDS) if c in rows]
+    return {c: rows[c].astype(object).where(rows[c].notna(), None).tolist() for c in names}
+
+
+def add_vectors(index: Any, vectors: np.ndarray, keys: np.ndarray, products: pd.DataFrame) -> None:
+    """`index.add`, with the filter metadata when the backend filters inside its engine."""
+    if getattr(index, "supports_filters", False):
+        index.add(vectors, keys, metadata=filter_metadata(products, keys))
+    else:
+        index.add(vectors, keys)
 
 
 def _embed(
@@ -91,16 +126,17 @@ def build_index(
     batch_size: int = 32,
     limit: int | None = None,
     show_progress: bool | None = None,
+    backend_params: Mapping[str, Any] | None = None,
 ) -> Manifest:
     """Load, clean and embed a catalog, and write a searchable index directory.
 
     Re-running after a crash or Ctrl-C resumes the embedding where it stopped.
+    `backend_params` go to the index backend, e.g. ``{"uri": "http://milvus:19530"}``.
 
     Example:
         >>> build_index("shop/catalog", "fashionrec-index")   # doctest: +SKIP
     """
     from fashionrec.embed import DEFAULT_EMBEDDER, create_embedder
-    from fashionrec.index import create_index
 
     idx_dir = IndexDir(out)
     catalog = load_catalog(catalog_dir, mapping, overrides=overrides, show_progress=show_progress)
@@ -123,9 +159,10 @@ def build_index(
     )
     mean = raw.mean(axis=0) if center and len(raw) > 1 else None
     vectors = finish_vectors(raw, mean)
-    index = create_index(choose_backend(backend, len(vectors)), model.dim)
-    index.add(vectors, ok_keys)
     products = _products_table(catalog, keys, ok_keys)
+    chosen = choose_backend(backend, len(vectors))
+    index = create_backend(chosen, model.dim, idx_dir, backend_params)
+    add_vectors(index, vectors, ok_keys, products)
     from fashionrec.catalog import catalog_hash
 
     manifest = Manifest(
@@ -141,11 +178,15 @@ def build_index(
         encodings=catalog.encodings(),
     )
     manifest.calibration = _calibrate(vectors, products)
+    replaced = None
     if idx_dir.exists():  # rebuilding over an old index: commit after its generation
         manifest.generation = idx_dir.read_manifest().generation
+        replaced = _engine_index(idx_dir, manifest.generation)
     colours = colour_descriptors(products[IMAGE_PATH], show_progress=show_progress)
     manifest.colour = {"descriptor": colour_descriptor_version(), **DEFAULT_COLOUR}
     manifest = idx_dir.commit(manifest, products, index, mean, arrays={"colours": colours})
+    if replaced is not None and replaced.params.get("collection") != index.params.get("collection"):
+        replaced.drop()  # the engine's copy of the old build, now unreferenced
     catalog.report.write(idx_dir.report_path)
     shutil.rmtree(idx_dir.work_dir, ignore_errors=True)
     log.info("indexed %d products into %s", manifest.count, idx_dir.path)
@@ -193,6 +234,21 @@ def _calibrate(vectors: np.ndarray, products: pd.DataFrame) -> dict:
     labels = products["article_type"].astype(object).where(products["article_type"].notna(), "")
     result = calibrate_thresholds(vectors, labels.to_numpy(dtype=object))
     return {"label": "article_type", **result}
+
+
+def _engine_index(idx_dir: IndexDir, generation: int) -> Any:
+    """The old build's index when it lives in a vector engine (to drop after a rebuild)."""
+    from fashionrec.errors import FashionRecError
+    from fashionrec.index import get_backend, load_index
+    from fashionrec.index.base import read_manifest
+
+    path = idx_dir.vectors_path(generation)
+    try:  # read index.json first: loading a local backend (a 1M hnsw graph) would be wasted
+        if not get_backend(read_manifest(path)["backend"]).supports_filters:
+            return None
+        return load_index(path)
+    except FashionRecError:
+        return None
 
 
 def _open_for_update(index_dir: str | Path):
@@ -253,12 +309,12 @@ def add_products(
     )
     vectors = finish_vectors(raw, idx_dir.read_mean(manifest))
     head = load_projection(idx_dir, manifest)
+    new_rows = _products_table(catalog, keys, ok_keys)
     if head is not None:
-        index.add(head.transform(vectors), ok_keys)
+        add_vectors(index, head.transform(vectors), ok_keys, new_rows)
         arrays["features"] = np.concatenate([arrays["features"], vectors])
     else:
-        index.add(vectors, ok_keys)
-    new_rows = _products_table(catalog, keys, ok_keys)
+        add_vectors(index, vectors, ok_keys, new_rows)
     if "colours" in arrays:
         new_colours = colour_descriptors(new_rows[IMAGE_PATH], show_progress=show_progress)
         arrays["colours"] = np.concatenate([arrays["colours"], new_colours])

@@ -354,6 +354,12 @@ class Recommender:
 
         return colour_descriptor(picture)
 
+    def _pushdown(self, filters: Filters) -> Any:
+        """Filters as a `Where` for an index that filters inside its engine, else None."""
+        if filters.is_empty() or not getattr(self.index, "supports_filters", False):
+            return None
+        return filters_to_where(filters.resolved(self.vocabulary), self.products)
+
     def _allowed_keys(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
             return None
@@ -391,7 +397,8 @@ class Recommender:
         if not isinstance(filters, Filters):
             filters = Filters.from_mapping(filters)
         min_similarity = self.min_similarity(min_similarity)
-        allowed = self._allowed_keys(filters)
+        where = self._pushdown(filters)
+        allowed = None if where is not None else self._allowed_keys(filters)
         available = len(self.products) if allowed is None else len(allowed)
         weight = self.manifest.colour.get("weight", 0.0) if colour_weight is None else colour_weight
         rerank = (colour, float(weight)) if colour is not None and weight > 0 else None
@@ -403,20 +410,31 @@ class Recommender:
             fetch = min(available, max(fetch, int(pool)))
         while True:
             matches = self._collect(
-                vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1, rerank
+                vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1, rerank, where
             )
             if len(matches) >= k or fetch >= available or matches.exhausted:
                 return list(matches)[:k]
             fetch = min(available, fetch * 4)
 
     def _collect(
-        self, vector, fetch, allowed, k, min_similarity, exclude_id, exclude_sha1, rerank=None
+        self,
+        vector,
+        fetch,
+        allowed,
+        k,
+        min_similarity,
+        exclude_id,
+        exclude_sha1,
+        rerank=None,
+        where=None,
     ):
         out = _Matches()
         if fetch <= 0:
             out.exhausted = True
             return out
-        scores, keys = self.index.search(vector[None, :], fetch, allowed=allowed)
+        # an engine filters itself (where); local indexes get the allowed keys
+        pushed = {} if where is None else {"where": where}
+        scores, keys = self.index.search(vector[None, :], fetch, allowed=allowed, **pushed)
         scores, keys = scores[0], keys[0]
         valid = keys >= 0
         if min_similarity is not None:
@@ -426,6 +444,9 @@ class Recommender:
             stop = int(np.argmin(valid))
             scores, keys = scores[:stop], keys[:stop]
         rows = self._row_of_key.get_indexer(keys)
+        if (rows < 0).any():
+            # a shared engine may hold keys this products table does not (yet): skip them
+            scores, rows = scores[rows >= 0], rows[rows >= 0]
         if rerank is not None and len(rows):
             query_colour, w = rerank
             blended = (scores + w * (np.asarray(self.colours[rows]) @ query_colour)) / (1 + w)
@@ -466,6 +487,50 @@ def with_words(filters: Filters, parsed: Any, *, prices: bool = True) -> Filters
     if hi is not None:
         merged.setdefault("price_max", hi)
     return Filters.from_mapping(merged)
+
+
+def filters_to_where(filters: Filters, products: pd.DataFrame) -> Any:
+    """Resolved `filters` as an index `Where`, with the semantics of `Filters.mask`:
+    colour groups become the base colours in them, excluded ids become keys.
+
+    Example:
+        >>> df = pd.DataFrame({"key": [3], "gender": ["Men"]}, index=["15970"])
+        >>> filters_to_where(Filters(gender=("Men",), exclude_ids=("15970",)), df)
+        Where(any_of=(('gender', ('Men',)),), ranges=(), exclude_keys=(3,))
+    """
+    from fashionrec.index.base import FILTER_TEXT_FIELDS, Where
+    from fashionrec.recommend.filters import CATEGORY_FIELDS, RANGE_FIELDS
+
+    any_of = []
+    for name in CATEGORY_FIELDS:
+        wanted = getattr(filters, name)
+        if wanted and name not in FILTER_TEXT_FIELDS:
+            raise FilterError(f"the vector engine cannot filter on {name!r}")
+        if wanted:
+            any_of.append((name, tuple(wanted)))
+    if filters.colour_group:
+        from fashionrec.colour import colour_groups
+
+        if "base_colour" not in products:
+            raise FilterError("this catalog has no base_colour column to filter on")
+        groups = colour_groups()
+        colours = products["base_colour"].dropna().unique().tolist()
+        in_group = tuple(sorted(c for c in colours if groups.get(c) in filters.colour_group))
+        any_of.append(("base_colour", in_group))
+    ranges = []
+    for name in RANGE_FIELDS:
+        lo, hi = getattr(filters, f"{name}_min"), getattr(filters, f"{name}_max")
+        if lo is None and hi is None:
+            continue
+        if name not in products or products[name].isna().all():
+            raise FilterError(f"this catalog has no {name}s to filter on")
+        ranges.append((name, lo, hi))
+    excluded = products.loc[products.index.isin(filters.exclude_ids), KEY]
+    return Where(
+        any_of=tuple(any_of),
+        ranges=tuple(ranges),
+        exclude_keys=tuple(int(k) for k in excluded.tolist()),
+    )
 
 
 class _Matches(list):
