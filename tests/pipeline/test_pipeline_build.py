@@ -140,3 +140,16 @@ def build_and(catalog, out, *, limit):
 def test_missing_index_dir_has_a_clear_error(tmp_path):
     with pytest.raises(IndexStoreError, match="fashionrec index CATALOG_DIR"):
         Recommender.open(tmp_path / "nope")
+
+
+def test_hnsw_build_tunes_its_search_depth_and_serves(synthetic_catalog, tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="fashionrec.index.hnsw"):
+        build_index(
+            synthetic_catalog, tmp_path / "h", embedder="tiny", backend="hnsw", show_progress=False
+        )
+    assert "hnsw: recall@10" in caplog.text
+    rec = Recommender.open(tmp_path / "h")
+    assert rec.index.backend == "hnsw"
+    assert rec.similar_to_image(synthetic_catalog / "images" / "1005.jpg", k=3)[0].id == "1005"

@@ -163,6 +163,8 @@ def build_index(
     chosen = choose_backend(backend, len(vectors))
     index = create_backend(chosen, model.dim, idx_dir, backend_params)
     add_vectors(index, vectors, ok_keys, products)
+    if hasattr(index, "tune_ef"):  # an ANN graph: search deep enough for recall@10 >= 0.98
+        index.tune_ef()
     from fashionrec.catalog import catalog_hash
 
     manifest = Manifest(
