@@ -33,24 +33,6 @@ MAPPING = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'shop.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    store = Store.open(url)
-    yield store
-    if request.param == "postgres":
-        from fashionrec.store.models import Base
-
-        Base.metadata.drop_all(store.engine)
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    store.close()
-
-
 def test_csv_import_reports_malformed_rows_and_keeps_the_rest(store, tmp_path):
     path = tmp_path / "events.csv"
     path.write_text(CSV)

@@ -37,24 +37,6 @@ def _products(n: int = 3, *, price: bool = True) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'shop.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    store = Store.open(url)
-    yield store
-    if request.param == "postgres":
-        from fashionrec.store.models import Base
-
-        Base.metadata.drop_all(store.engine)
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    store.close()
-
-
 def test_migrations_create_every_table_and_are_idempotent(store):
     assert set(inspect(store.engine).get_table_names()) >= TABLES
     store.upgrade()  # a second process opening the same database changes nothing

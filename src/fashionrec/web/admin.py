@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from fashionrec.api.errors import ApiError
 from fashionrec.api.reload import reload_recommender
 from fashionrec.api.uploads import read_upload
+from fashionrec.catalog.schema import PRESETS
 from fashionrec.errors import FashionRecError
 from fashionrec.shop.orders import all_orders
 from fashionrec.shop.prices import parse_price, set_prices
@@ -37,18 +38,19 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Field = Annotated[str, Form(max_length=200)]
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-STYLES_HEADER = [
+#: The catalog fields an admin gives, written under the Kaggle preset's column names.
+ADMIN_FIELDS = (
     "id",
     "gender",
-    "masterCategory",
-    "subCategory",
-    "articleType",
-    "baseColour",
+    "master_category",
+    "sub_category",
+    "article_type",
+    "base_colour",
     "season",
     "year",
     "usage",
-    "productDisplayName",
-]
+    "name",
+)
 LIST_LIMIT = 200
 
 
@@ -125,21 +127,9 @@ def _add(request: Request, image: Any, fields: dict[str, str], price: Any) -> st
         image.convert("RGB").save(folder / "images" / f"{pid}.jpg", quality=92)
         with open(folder / "styles.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(STYLES_HEADER)
-            writer.writerow(
-                [
-                    pid,
-                    fields["gender"],
-                    fields["master_category"],
-                    fields["sub_category"],
-                    fields["article_type"],
-                    fields["base_colour"],
-                    fields["season"],
-                    fields["year"],
-                    fields["usage"],
-                    fields["name"],
-                ]
-            )
+            columns = PRESETS["kaggle"].columns
+            writer.writerow([columns[f] for f in ADMIN_FIELDS])
+            writer.writerow([pid, *(fields[f] for f in ADMIN_FIELDS[1:])])
         add_products(index_dir, folder, mapping="kaggle", show_progress=False)
         reload_recommender(app)
         set_prices(app.state.store, {pid: price}, source="admin")

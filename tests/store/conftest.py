@@ -1,0 +1,25 @@
+"""The store under test: a SQLite file, and PostgreSQL where it is installed."""
+
+from __future__ import annotations
+
+import pytest
+
+from fashionrec.store import Store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    url = (
+        f"sqlite:///{tmp_path / 'shop.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = Store.open(url)
+    yield store
+    if request.param == "postgres":
+        from fashionrec.store.models import Base
+
+        Base.metadata.drop_all(store.engine)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    store.close()
