@@ -1,8 +1,8 @@
-"""Trained heads on frozen embeddings: attribute classifiers and a retrieval projection.
+"""Trained heads on frozen embeddings: attribute classifiers and retrieval projections.
 
 Both train with torch on the CPU and predict in pure numpy, so serving needs no torch.
 
->>> from fashionrec.heads import AttributeClassifier, ProjectionHead, split_by_product
+>>> from fashionrec.heads import AttributeClassifier, ColourHead, ProjectionHead
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from fashionrec.heads._train import (
     split_by_product,
 )
 from fashionrec.heads.attributes import AttributeClassifier, evaluate_classifier
+from fashionrec.heads.colour import ColourHead
 from fashionrec.heads.projection import ProjectionHead
 
 __all__ = [
     "AttributeClassifier",
+    "ColourHead",
     "HeadError",
     "ProjectionHead",
     "evaluate_classifier",

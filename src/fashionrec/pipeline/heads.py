@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fashionrec.catalog.schema import CATEGORICAL_FIELDS
+from fashionrec.heads._train import HeadError
 from fashionrec.pipeline.build import _calibrate
 from fashionrec.pipeline.layout import KEY, IndexDir
 
@@ -25,10 +26,26 @@ log = logging.getLogger(__name__)
 #: Attributes the classifiers learn, when the catalog has them.
 ATTRIBUTES = CATEGORICAL_FIELDS
 
+#: Projection tasks of the colour-aware head (`train-heads --colour`): article type plus the
+#: composite "articleType|baseColour" classes at weight 0.5. Chosen by benchmarks/colour_head.py
+#: (docs/evaluation.md, "Colour"): on the 80/20 split it keeps type P@10 at the type-only
+#: head's 0.813 and lifts type + colour P@10 from 0.212 to 0.361; weight 1.0 and a base_colour
+#: task cost type precision, a colour part reading the descriptor needs it at query time.
+COLOUR_TASKS = {"article_type": 1.0, "type|colour": 0.5}
+
 
 def _labels(products: pd.DataFrame, column: str) -> np.ndarray:
     col = products[column].astype(object)
     return col.where(col.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def _task_labels(types: np.ndarray, colours: np.ndarray | None) -> dict[str, np.ndarray | None]:
+    """The label columns a projection task may name: article_type, base_colour and the
+    composite "type|colour" ("articleType|baseColour" classes)."""
+    from fashionrec.heads.colour import composite
+
+    both = None if colours is None else composite(types, colours)
+    return {"article_type": types, "base_colour": colours, "type|colour": both}
 
 
 def backbone_vectors(idx_dir: IndexDir, manifest: Any, products: pd.DataFrame) -> np.ndarray:
@@ -52,11 +69,10 @@ def _evaluate_projection(
     test_size: float,
 ) -> dict[str, Any]:
     from fashionrec.eval.calibration import calibrate_thresholds
-    from fashionrec.eval.retrieval import leave_one_out
     from fashionrec.heads import ProjectionHead, split_by_product
 
     train, test = split_by_product(len(X), test_size=test_size, seed=seed)
-    labels = {"article_type": types, "base_colour": colours}
+    labels = _task_labels(types, colours)
     head = ProjectionHead().fit(
         X[train], {t: labels[t][train] for t in tasks}, weights=tasks, seed=seed
     )
@@ -74,14 +90,32 @@ def _evaluate_projection(
         **calibrate_thresholds(held_out, types[test]),
     }
     for name, vecs in (("frozen", X[test]), ("head", held_out)):
-        r = leave_one_out(vecs, types[test], ks=(1, 10), per_label=False).overall
-        out[name] = {"p@1": r["p@1"], "p@10": r["p@10"]}
-        if colours is not None:
-            rc = leave_one_out(
-                vecs, types[test], ks=(1, 10), relevance=colours[test], per_label=False
-            ).overall
-            out[name].update({"type+colour p@1": rc["p@1"], "type+colour p@10": rc["p@10"]})
+        out[name] = _retrieval(vecs, types[test], None if colours is None else colours[test])
     return out
+
+
+def _retrieval(vecs: np.ndarray, types: np.ndarray, colours: np.ndarray | None) -> dict[str, Any]:
+    """Leave-one-out P@1/P@10 by type, and by type AND colour (strict and near-colour group)."""
+    from fashionrec.colour import colour_groups
+    from fashionrec.eval.retrieval import leave_one_out
+
+    r = leave_one_out(vecs, types, ks=(1, 10), per_label=False).overall
+    out = {"p@1": r["p@1"], "p@10": r["p@10"]}
+    if colours is not None:
+        groups = colour_groups()
+        near = np.array([groups.get(c, c) for c in colours], dtype=object)
+        for name, rel in (("type+colour", colours), ("type+colour group", near)):
+            rc = leave_one_out(vecs, types, ks=(1, 10), relevance=rel, per_label=False).overall
+            out.update({f"{name} p@1": rc["p@1"], f"{name} p@10": rc["p@10"]})
+    return out
+
+
+def _keep_gate(idx_dir: IndexDir, manifest: Any, out_dir: Path, heads: dict[str, Any]) -> None:
+    """Carry the photo type gate over: it reads backbone vectors, whatever the search space."""
+    old = idx_dir.heads_path(manifest.generation) / "gate"
+    if manifest.heads.get("gate") and old.is_dir():
+        shutil.copytree(old, out_dir / "gate")
+        heads["gate"] = manifest.heads["gate"]
 
 
 def train_heads(
@@ -90,13 +124,18 @@ def train_heads(
     attributes: bool = True,
     projection: bool = False,
     projection_tasks: dict[str, float] | None = None,
+    colour: bool = False,
+    colour_weight: float | None = None,
     seed: int = 0,
     test_size: float = 0.2,
 ) -> dict[str, Any]:
     """Measure, fit and commit heads into the index; returns the measured figures.
 
     With `projection`, searches run in the head's space from then on (queries pass through it
-    too) and the backbone vectors are kept beside it for retraining.
+    too) and the backbone vectors are kept beside it for retraining. `colour` trains that
+    projection on COLOUR_TASKS (article type and "articleType|baseColour" classes, the latter
+    at `colour_weight` if given), so neighbours share article type AND colour. A photo type
+    gate already in the index is kept.
 
     Example:
         >>> figures = train_heads("fashionrec-index", projection=True)  # doctest: +SKIP
@@ -130,23 +169,38 @@ def train_heads(
                 "train_seconds": round(time.perf_counter() - t0, 1),
             }
         vectors, features = X, None
+        if colour:
+            if "base_colour" not in products or "article_type" not in products:
+                raise HeadError("--colour needs article_type and base_colour in the catalog")
+            projection = True
+            projection_tasks = dict(COLOUR_TASKS)
+            if colour_weight is not None:
+                projection_tasks["type|colour"] = float(colour_weight)
         if projection:
             tasks = projection_tasks or {"article_type": 1.0}
             types = _labels(products, "article_type")
             colours = _labels(products, "base_colour") if "base_colour" in products else None
+            known = {k for k, v in _task_labels(types, colours).items() if v is not None}
+            if set(tasks) - known:
+                raise HeadError(
+                    f"unknown projection tasks {sorted(set(tasks) - known)}; "
+                    f"this catalog has: {', '.join(sorted(known))}"
+                )
             log.info("evaluating the projection head (tasks %s)", tasks)
             report["projection"] = _evaluate_projection(
                 X, types, colours, tasks=tasks, seed=seed, test_size=test_size
             )
-            labels = {"article_type": types, "base_colour": colours}
+            labels = _task_labels(types, colours)
             head = ProjectionHead().fit(X, {t: labels[t] for t in tasks}, weights=tasks, seed=seed)
             head.save(out_dir / "projection")
+            report["projection"]["final_train_seconds"] = head.info_["train_seconds"]
             heads["projection"] = {
                 "tasks": tasks,
                 "dim": head.out_dim,
                 "evaluation": report["projection"],
             }
             vectors, features = head.transform(X), X
+        _keep_gate(idx_dir, manifest, out_dir, heads)
         index = create_index(manifest.backend, vectors.shape[1])
         index.add(vectors, products[KEY].to_numpy(np.int64))
         manifest.heads = heads
