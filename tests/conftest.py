@@ -204,3 +204,61 @@ def postgres_url():
     subprocess.run(
         [*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True
     )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """A context manager factory: `with serve_app(env, log) as base_url:` runs
+    `uvicorn fashionrec.api.asgi:app` on a free localhost port with `env` (FASHIONREC_INDEX...;
+    a None value removes a variable) over the test process's environment, waits for it to
+    answer, and stops it (terminate, then kill) on exit."""
+    import contextlib
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    @contextlib.contextmanager
+    def serve(env: dict, log: Path, *, timeout: float = 60):
+        port = _free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "fashionrec.api.asgi:app", "--host", "127.0.0.1"]
+        cmd += ["--port", str(port), "--log-level", "warning"]
+        full = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(cmd, env=full, stdout=out, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"the server exited ({proc.returncode}): {log.read_text()[-2000:]}")
+                try:
+                    if httpx.get(base + "/openapi.json", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"the server did not start in {timeout:.0f} s: {log.read_text()[-2000:]}"
+                    )
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    return serve

@@ -6,16 +6,11 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -83,44 +78,12 @@ def artifacts(tmp_path_factory) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def live_server(web_index, tmp_path_factory) -> Iterator[str]:
+def live_server(web_index, tmp_path_factory, serve_app) -> Iterator[str]:
     """`uvicorn fashionrec.api.asgi:app` over the test index on a free localhost port."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = {**os.environ, "FASHIONREC_INDEX": str(web_index)}
-    cmd = [sys.executable, "-m", "uvicorn", "fashionrec.api.asgi:app"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited ({proc.returncode}): {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(base + "/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start in 60 s: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+    with serve_app({"FASHIONREC_INDEX": str(web_index)}, log) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -3,21 +3,16 @@ add to cart, check out with the test card, see the confirmation, receive the ema
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from decimal import Decimal
 
-import httpx
 import pytest
-from shop_support import TEST_CARD, copy_index, free_port, start_smtp
+from shop_support import TEST_CARD, copy_index, start_smtp
 
 from fashionrec.shop.prices import open_index_store, set_prices
 
 
 @pytest.fixture(scope="module")
-def shop_server(web_index, tmp_path_factory):
+def shop_server(web_index, tmp_path_factory, serve_app):
     """`uvicorn fashionrec.api.asgi:app` over a private index copy, configured through the
     environment as in production, mailing to a local aiosmtpd; yields (base url, inbox)."""
     inbox, smtp_port, controller = start_smtp()
@@ -25,52 +20,17 @@ def shop_server(web_index, tmp_path_factory):
     store = open_index_store(index)
     set_prices(store, {}, default=Decimal("24.50"), default_source="demo")
     store.close()
-    port = free_port()
-    log = index.parent / "uvicorn.log"
     env = {
-        **os.environ,
         "FASHIONREC_INDEX": str(index),
         "FASHIONREC_SMTP_HOST": "127.0.0.1",
         "FASHIONREC_SMTP_PORT": str(smtp_port),
         "FASHIONREC_DELIVERY_BUSINESS_DAYS": "4",
+        "FASHIONREC_DATABASE_URL": None,  # the store beside the index copy
     }
-    env.pop("FASHIONREC_DATABASE_URL", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "fashionrec.api.asgi:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start in 60 s: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield base, inbox
+        with serve_app(env, index.parent / "uvicorn.log") as base:
+            yield base, inbox
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         controller.stop()
 
 
