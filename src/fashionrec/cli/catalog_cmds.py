@@ -54,6 +54,17 @@ from fashionrec.cli.common import (
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--limit", type=click.IntRange(1), help="Index only the first N products.")
 @click.option("--no-center", is_flag=True, help="Do not subtract the catalog mean feature.")
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(1),
+    help="Embed with N Ray actors (pip install 'fashionrec[ray]'); default: in this process.",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="Ray cluster to embed on ('auto', 'ray://HEAD:10001'); default: a local Ray. "
+    "Implies Ray; without --ray-workers, one actor per cluster CPU.",
+)
 def index_cmd(
     catalog_dir: Path,
     out: Path,
@@ -66,6 +77,8 @@ def index_cmd(
     batch_size: int,
     limit: int | None,
     no_center: bool,
+    ray_workers: int | None,
+    ray_address: str | None,
 ) -> None:
     """Clean, embed and index CATALOG_DIR (photos + metadata CSV). Re-run to resume."""
     from fashionrec.pipeline import build_index
@@ -82,6 +95,9 @@ def index_cmd(
         limit=limit,
         center=not no_center,
         backend_params={"uri": uri} if uri else None,
+        executor="ray" if ray_workers or ray_address else "local",
+        ray_workers=ray_workers,
+        ray_address=ray_address,
     )
     from fashionrec.catalog import CleaningReport
 

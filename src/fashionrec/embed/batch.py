@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 import time
+import zipfile
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -102,7 +103,7 @@ def _load_shard(path: Path, expect_keys: np.ndarray) -> dict[str, np.ndarray] | 
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in ("vectors", "keys", "failed_keys", "failed_reasons")}
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         log.warning("shard %s is unreadable (%s); embedding it again", path, exc)
         return None
     got = np.sort(np.concatenate([data["keys"], data["failed_keys"]]))

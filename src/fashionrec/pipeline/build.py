@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Below this many products the exact index is fast enough (a few ms a query) and exact.
 AUTO_EXACT_LIMIT = 200_000
+#: Where catalog images are embedded: this process, or Ray actors (optional `ray` extra).
+EXECUTORS = ("local", "ray")
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -84,19 +86,23 @@ def _embed(
     work_dir: Path,
     batch_size: int,
     show_progress: bool | None,
+    executor: str = "local",
+    ray_workers: int | None = None,
+    ray_address: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embed the catalog's images; failed images go into the catalog's report."""
     from fashionrec.embed import embed_files
 
     paths = catalog.products[IMAGE_PATH].tolist()
-    result = embed_files(
-        embedder,
-        paths,
-        keys.tolist(),
-        work_dir=work_dir,
-        batch_size=batch_size,
-        show_progress=show_progress,
-    )
+    common = {"work_dir": work_dir, "batch_size": batch_size, "show_progress": show_progress}
+    if executor == "ray":  # same shards on disk, so either executor resumes the other's run
+        from fashionrec.embed.ray_embed import embed_files_ray
+
+        result = embed_files_ray(
+            embedder, paths, keys.tolist(), workers=ray_workers, address=ray_address, **common
+        )
+    else:
+        result = embed_files(embedder, paths, keys.tolist(), **common)
     ids_by_key = dict(zip(keys.tolist(), catalog.products.index, strict=True))
     for key, reason in result.failures:
         catalog.report.add_bad_image(ids_by_key[int(key)], reason)
@@ -127,17 +133,28 @@ def build_index(
     limit: int | None = None,
     show_progress: bool | None = None,
     backend_params: Mapping[str, Any] | None = None,
+    executor: str = "local",
+    ray_workers: int | None = None,
+    ray_address: str | None = None,
 ) -> Manifest:
     """Load, clean and embed a catalog, and write a searchable index directory.
 
     Re-running after a crash or Ctrl-C resumes the embedding where it stopped.
     `backend_params` go to the index backend, e.g. ``{"uri": "http://milvus:19530"}``.
+    ``executor="ray"`` embeds with `ray_workers` Ray actors (default: one per CPU) in a local
+    Ray, or on the cluster at `ray_address` ("auto", "ray://head:10001"); see
+    `fashionrec.embed.ray_embed`.
 
     Example:
         >>> build_index("shop/catalog", "fashionrec-index")   # doctest: +SKIP
     """
     from fashionrec.embed import DEFAULT_EMBEDDER, create_embedder
 
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            f"unknown executor {executor!r}; choose one of {list(EXECUTORS)}."
+            f"{suggest(executor, EXECUTORS)}"
+        )
     idx_dir = IndexDir(out)
     catalog = load_catalog(catalog_dir, mapping, overrides=overrides, show_progress=show_progress)
     if limit is not None:
@@ -156,6 +173,9 @@ def build_index(
         work_dir=idx_dir.work_dir,
         batch_size=batch_size,
         show_progress=show_progress,
+        executor=executor,
+        ray_workers=ray_workers,
+        ray_address=ray_address,
     )
     mean = raw.mean(axis=0) if center and len(raw) > 1 else None
     vectors = finish_vectors(raw, mean)
