@@ -206,6 +206,24 @@ def postgres_url():
     )
 
 
+@pytest.fixture()
+def postgres_db(postgres_url):
+    """A fresh, empty database on the throw-away PostgreSQL server, dropped after the test, so
+    tests never see each other's rows."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
 def _free_port() -> int:
     import socket
 

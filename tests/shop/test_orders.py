@@ -21,7 +21,7 @@ from fashionrec.shop.orders import (
 from fashionrec.shop.payment import Card, TestPaymentProvider
 from fashionrec.shop.settings import ShopSettings
 from fashionrec.store import Store
-from fashionrec.store.models import Cart, Interaction, Order, OrderLine, Product, User
+from fashionrec.store.models import Interaction, Order, OrderLine, Product, User
 
 VISA = Card("4242 4242 4242 4242", 12, 2099, "123")
 SETTINGS = ShopSettings(delivery_business_days=3)
@@ -240,12 +240,33 @@ def test_same_cart_checked_out_twice_at_once_orders_once(store, same_card):
     assert set(provider.charges) - set(refunded) == {orders[0].payment_ref}
 
 
+def test_buying_the_same_again_is_a_new_payment_and_a_replay_is_no_free_order(store):
+    token = filled_cart(store, [("1001", 1)])
+    provider = TestPaymentProvider()
+    first = place_order(
+        store, token, checkout(), provider=provider, settings=SETTINGS, attempt="page-1"
+    )
+    with store.session() as s:  # same cart token, same items, same card, a later checkout
+        carts.add(s, carts.find_cart(s, token), "1001", 1)
+    second = place_order(
+        store, token, checkout(), provider=provider, settings=SETTINGS, attempt="page-2"
+    )
+    assert second.number != first.number and second.payment_ref != first.payment_ref
+    assert len(provider.charges) == 2 and count(store, Order) == 2
+    # replaying the first page's attempt with the same cart again: the provider answers
+    # with the old payment, so the shopper sees that order, and no unpaid order is written
+    with store.session() as s:
+        carts.add(s, carts.find_cart(s, token), "1001", 1)
+    again = place_order(
+        store, token, checkout(), provider=provider, settings=SETTINGS, attempt="page-1"
+    )
+    assert again.number == first.number
+    assert count(store, Order) == 2 and len(provider.charges) == 2
+
+
 @pytest.fixture()
-def pg_store(postgres_url):
-    st = Store.open(postgres_url)
-    with st.session() as s:
-        for model in (OrderLine, Order, Interaction, Cart, User, Product):
-            s.query(model).delete()
+def pg_store(postgres_db):
+    st = Store.open(postgres_db)
     yield add_products(st)
     st.close()
 

@@ -12,14 +12,8 @@ def store(request, tmp_path):
     url = (
         f"sqlite:///{tmp_path / 'shop.db'}"
         if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
+        else request.getfixturevalue("postgres_db")
     )
     store = Store.open(url)
     yield store
-    if request.param == "postgres":
-        from fashionrec.store.models import Base
-
-        Base.metadata.drop_all(store.engine)
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     store.close()

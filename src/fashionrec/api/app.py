@@ -53,7 +53,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
 def open_store(settings: ApiSettings, rec: Recommender) -> Store:
     """The shop's database, migrated, with the index's products mirrored into it."""
+    from fashionrec.api.reload import sync_store
+
     store = Store.open(settings.database_url or default_url(settings.index_dir))
-    m = rec.manifest
-    store.sync_products(rec.products.reset_index(), f"{m.generation}:{m.updated_at}")
+    sync_store(store, rec)  # workers started together race to mirror the same products
     return store

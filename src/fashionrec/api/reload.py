@@ -2,7 +2,8 @@
 
 An index change (admin adds or removes products, `fashionrec add`) commits by replacing
 manifest.json. Each worker compares the file's identity at most once a second, which costs one
-stat() call, and opens the new generation when it changed.
+stat() call, and opens the new generation when it changed. Workers sharing one database all
+mirror the new generation into it; `sync_store` lets the first one win.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,22 @@ def remember_manifest(app: FastAPI) -> None:
     app.state.manifest_checked = time.monotonic()
 
 
+def sync_store(store: Any, rec: Any) -> int:
+    """Mirror the recommender's products into the store (skipped when already mirrored).
+
+    Workers sharing a database reload a new generation at about the same moment: the second
+    one's inserts then collide with the first one's (unique key) or deadlock with them. Once
+    the first commits, its catalog hash is in the store, so one retry finds nothing to do.
+    """
+    m = rec.manifest
+    products, stamp = rec.products.reset_index(), f"{m.generation}:{m.updated_at}"
+    try:
+        return store.sync_products(products, stamp)
+    except (IntegrityError, OperationalError):
+        log.info("another worker mirrored generation %d at the same time; retrying", m.generation)
+        return store.sync_products(products, stamp)
+
+
 def reload_recommender(app: FastAPI) -> Any:
     """Open the index again, mirror its products into the store, serve it from now on."""
     from fashionrec.recommend import Recommender
@@ -42,7 +60,7 @@ def reload_recommender(app: FastAPI) -> Any:
     with _lock:
         rec = Recommender.open(settings.index_dir, runtime=settings.runtime)
         m = rec.manifest
-        app.state.store.sync_products(rec.products.reset_index(), f"{m.generation}:{m.updated_at}")
+        sync_store(app.state.store, rec)
         app.state.recommender = rec
         remember_manifest(app)
     log.info("serving index generation %d (%d products)", m.generation, len(rec))

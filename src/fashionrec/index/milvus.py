@@ -174,6 +174,7 @@ class MilvusIndex(VectorIndex):
                     f"Milvus collection {self.collection!r} at {self.uri} holds "
                     f"{dims[0]}-d vectors, not {self.dim}-d"
                 )
+            self._load_if_released()
             return
         from pymilvus import DataType
 
@@ -200,6 +201,14 @@ class MilvusIndex(VectorIndex):
         log.info(
             "created Milvus collection %s at %s (%s)", self.collection, self.uri, self.index_type
         )
+
+    def _load_if_released(self) -> None:
+        """A restarted engine keeps its collections on disk but released (seen on a Milvus
+        Lite server): every search fails until someone loads them again."""
+        state = self._client.get_load_state(self.collection).get("state")
+        if getattr(state, "name", str(state)) == "NotLoad":
+            log.info("loading released Milvus collection %s at %s", self.collection, self.uri)
+            self._client.load_collection(self.collection)
 
     @property
     def params(self) -> dict[str, Any]:

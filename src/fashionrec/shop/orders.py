@@ -83,8 +83,12 @@ def place_order(
     settings: ShopSettings,
     user_id: int | None = None,
     today: dt.date | None = None,
+    attempt: str = "",
 ) -> Order:
     """Charge the cart's total and record the order; returns it with its lines loaded.
+
+    `attempt` names one checkout (the web form carries a fresh one per page): submitting it
+    twice pays once, while buying the same items again later is a new payment.
 
     PaymentError (declined/failed: nothing written, cart intact), CartError (empty cart, a
     product no longer for sale or the cart changed meanwhile), OrderError or AccountError
@@ -113,14 +117,19 @@ def place_order(
                 accounts.guest_user(s, email)  # raises: the owner of this email must sign in
         cart_id = cart.id
     snapshot = repr(sorted((pid, str(price), qty) for pid, _, price, qty in lines))
-    # The same cart, contents and card charged twice (a double click) reuse one payment; a
-    # retry with another card after a decline is a new payment.
+    # One checkout attempt with the same cart, contents and card charged twice (a double
+    # click) reuses one payment; a retry with another card after a decline is a new payment.
     card_id = f"{checkout.card.digits}|{checkout.card.exp_month}|{checkout.card.exp_year}"
-    key = hashlib.sha256(f"{cart_token}|{snapshot}|{total}|{card_id}".encode()).hexdigest()[:40]
+    key_text = f"{cart_token}|{attempt}|{snapshot}|{total}|{card_id}"
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:40]
     result = provider.charge(total, settings.currency, checkout.card, idempotency_key=key)
     if not result.ok:
         log.info("payment refused for cart %d: %s", cart_id, result.code)
         raise PaymentError(f"payment failed: {result.message}", result.code)
+    paid = _order_paid_by(store, result.reference)
+    if paid is not None:  # a repeated submit: that payment already stands behind an order
+        log.info("repeated submit of cart %d: order %s already placed", cart_id, paid.number)
+        return paid
     try:
         order = _record(
             store,
@@ -138,12 +147,7 @@ def place_order(
     except Exception:
         # A double submit shares its payment with the order the first submit wrote: show
         # that order, and never refund a payment an order stands on.
-        with store.session() as s:
-            paid = s.scalar(
-                select(Order)
-                .where(Order.payment_ref == result.reference)
-                .options(selectinload(Order.lines))
-            )
+        paid = _order_paid_by(store, result.reference)
         if paid is not None:
             log.info("double submit of cart %d: order %s already placed", cart_id, paid.number)
             return paid
@@ -157,6 +161,15 @@ def place_order(
         raise
     log.info("order %s placed: %s %s, %d lines", order.number, total, settings.currency, len(lines))
     return order
+
+
+def _order_paid_by(store: Store, reference: str | None) -> Order | None:
+    if reference is None:
+        return None
+    with store.session() as s:
+        return s.scalar(
+            select(Order).where(Order.payment_ref == reference).options(selectinload(Order.lines))
+        )
 
 
 def _record(

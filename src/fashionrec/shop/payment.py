@@ -18,9 +18,9 @@ Test cards of `TestPaymentProvider` (any future expiry, any 3-digit CVC):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import logging
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,7 +196,7 @@ class TestPaymentProvider:
         with self._lock:
             if idempotency_key in self._by_key:
                 return self._by_key[idempotency_key]
-            result = self._charge(Decimal(amount), currency, card)
+            result = self._charge(Decimal(amount), currency, card, idempotency_key)
             self._by_key[idempotency_key] = result
             log.info(
                 "test payment %s of %s %s on %r: %s",
@@ -208,7 +208,9 @@ class TestPaymentProvider:
             )
             return result
 
-    def _charge(self, amount: Decimal, currency: str, card: Card) -> PaymentResult:
+    def _charge(
+        self, amount: Decimal, currency: str, card: Card, idempotency_key: str
+    ) -> PaymentResult:
         if amount <= 0:
             return PaymentResult(False, None, "invalid_amount", f"cannot charge {amount}")
         problem = card_problem(card)
@@ -219,7 +221,10 @@ class TestPaymentProvider:
         )
         if not ok:
             return PaymentResult(False, None, code, message)
-        reference = "test_" + secrets.token_hex(10)
+        # Derived from the key, not random: two workers (each with its own provider) charged
+        # for one double-clicked checkout answer with one reference, so the second submit
+        # finds the order the first one wrote, as a real gateway's server-side keys allow.
+        reference = "test_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
         self.charges[reference] = [amount, currency, False]
         return PaymentResult(True, reference, code, message)
 

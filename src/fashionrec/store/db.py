@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DATABASE_ENV = "FASHIONREC_DATABASE_URL"
+#: PostgreSQL advisory lock held while migrating (an arbitrary constant of fashionrec).
+MIGRATION_LOCK = 0x66726563
 DB_FILENAME = "fashionrec.db"
 _PRODUCT_FIELDS = (
     "name",
@@ -99,6 +101,11 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # workers started together (uvicorn --workers N) would all create the tables
+                # of an empty database and all but one fail: one migrates, the others wait
+                # for its commit and then find the schema at head
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 

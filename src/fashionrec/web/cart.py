@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -96,6 +97,7 @@ def _checkout_page(request: Request, status: int = 200, **fields) -> Response:
         error=fields.get("error"),
         test_cards=test_cards,
         currency=request.app.state.settings.shop.currency,
+        attempt=secrets.token_urlsafe(16),  # one per page: a double submit pays once
     )
 
 
@@ -128,6 +130,7 @@ def checkout(
     card_number: Annotated[str, Form(max_length=40)],
     card_expiry: Annotated[str, Form(max_length=10)],
     card_cvc: Annotated[str, Form(max_length=4)],
+    attempt: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Charge and place the order; the confirmation email goes out after the response."""
     user = current_user(request)
@@ -147,6 +150,7 @@ def checkout(
             provider=app.state.payment,
             settings=app.state.settings.shop,
             user_id=user.id if user else None,
+            attempt=attempt,
         )
     except PaymentError as exc:
         return _checkout_page(request, 402, error=f"{exc}. Your cart is unchanged.", **fields)
