@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -104,7 +105,10 @@ class CFRecommender:
         )
         matrix.sum_duplicates()
         # A fresh model each time: implicit reuses (and overruns) factors of another shape.
-        with threadpool_limits(1, "blas"):  # implicit's own threads do the work
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            # implicit's item-item models turn our CSR matrix into COO themselves and then
+            # warn about it; nothing to fix on our side
+            warnings.filterwarnings("ignore", message="Method expects CSR input")
             self.model_ = _model(self.model_name, **self.params)
             self.model_.fit(matrix, show_progress=False)
         self.item_users_ = (matrix.T.tocsr() > 0).astype(np.float32)
