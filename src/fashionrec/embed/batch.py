@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import tempfile
-import time
 import zipfile
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from fashionrec.embed.encoder import Embedder, make_progress, progress_enabled
+from fashionrec.embed.encoder import Embedder, ImageProgress
 from fashionrec.embed.preprocess import preprocess_image
 from fashionrec.errors import EmbedderError, ImageError
 
@@ -207,43 +206,28 @@ def embed_files(
     n_shards = (n + shard_size - 1) // shard_size
     parts: list[dict[str, np.ndarray]] = []
     result = EmbedResult(np.zeros((0, embedder.dim), np.float32), np.zeros(0, np.int64))
-    progress = make_progress() if progress_enabled(show_progress) and n else None
-    task = None
-    if progress is not None:
-        progress.start()
-        task = progress.add_task(f"embedding ({embedder.name})", total=n, rate="")
-    started, done_new = time.perf_counter(), 0
-
-    def advance(k: int) -> None:
-        nonlocal done_new
-        done_new += k
-        if progress is not None and task is not None:
-            rate = done_new / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, advance=k, rate=f"{rate:.0f} img/s")
-
+    bar = ImageProgress(f"embedding ({embedder.name})", n, show=show_progress)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fashionrec-decode")
-    try:
-        for s in range(n_shards):
-            lo, hi = s * shard_size, min((s + 1) * shard_size, n)
-            shard_path = shards_dir / f"{s:05d}.npz"
-            data = _load_shard(shard_path, keys_arr[lo:hi]) if shard_path.is_file() else None
-            if data is not None:
-                result.reused_shards += 1
-                if progress is not None and task is not None:
-                    progress.update(task, advance=hi - lo)
-            else:
-                data = _embed_shard(
-                    embedder, paths[lo:hi], keys_arr[lo:hi], pool, batch_size, advance
-                )
-                _atomic_write_bytes(shard_path, lambda f, d=data: np.savez(f, **d))
-                result.embedded_shards += 1
-            parts.append(data)
-            if on_shard is not None:
-                on_shard(s + 1, n_shards)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if progress is not None:
-            progress.stop()
+    with bar:
+        try:
+            for s in range(n_shards):
+                lo, hi = s * shard_size, min((s + 1) * shard_size, n)
+                shard_path = shards_dir / f"{s:05d}.npz"
+                data = _load_shard(shard_path, keys_arr[lo:hi]) if shard_path.is_file() else None
+                if data is not None:
+                    result.reused_shards += 1
+                    bar.skip(hi - lo)
+                else:
+                    data = _embed_shard(
+                        embedder, paths[lo:hi], keys_arr[lo:hi], pool, batch_size, bar.advance
+                    )
+                    _atomic_write_bytes(shard_path, lambda f, d=data: np.savez(f, **d))
+                    result.embedded_shards += 1
+                parts.append(data)
+                if on_shard is not None:
+                    on_shard(s + 1, n_shards)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     if parts:
         result.vectors = np.ascontiguousarray(np.concatenate([p["vectors"] for p in parts]))

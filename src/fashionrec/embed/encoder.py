@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,42 @@ def make_progress() -> Progress:
         console=Console(stderr=True),
         transient=False,
     )
+
+
+class ImageProgress:
+    """A bar of images embedded, with their rate, or nothing when progress is off.
+
+    `skip(k)` moves the bar without counting towards the rate (reused work).
+
+    Example:
+        >>> with ImageProgress("embedding", 10, show=False) as bar:
+        ...     bar.advance(4)
+    """
+
+    def __init__(self, label: str, total: int, *, show: bool | None = None) -> None:
+        self._progress = make_progress() if progress_enabled(show) and total else None
+        self._task = None
+        self._started, self._done = time.perf_counter(), 0
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task(label, total=total, rate="")
+
+    def skip(self, k: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=k)
+
+    def advance(self, k: int) -> None:
+        self._done += k
+        if self._progress is not None:
+            rate = self._done / max(time.perf_counter() - self._started, 1e-9)
+            self._progress.update(self._task, advance=k, rate=f"{rate:.0f} img/s")
+
+    def __enter__(self) -> ImageProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from fashionrec.embed.batch import (
     _prepare_work_dir,
     plan_for,
 )
-from fashionrec.embed.encoder import Embedder, make_progress, progress_enabled
+from fashionrec.embed.encoder import Embedder, ImageProgress
 from fashionrec.errors import ConfigError, EmbedderError
 
 log = logging.getLogger(__name__)
@@ -236,24 +236,9 @@ def embed_files_ray(
         for i in range(done):
             on_shard(i + 1, n_shards)
 
-    progress = make_progress() if progress_enabled(show_progress) and n else None
-    task = None
-    if progress is not None:
-        progress.start()
-        reused = sum(hi - lo for s, (lo, hi) in enumerate(bounds) if s not in todo)
-        task = progress.add_task(
-            f"embedding ({embedder.name}, Ray)", total=n, completed=reused, rate=""
-        )
-    started, done_new = time.perf_counter(), 0
-
-    def advance(k: int) -> None:
-        nonlocal done_new
-        done_new += k
-        if progress is not None and task is not None:
-            rate = done_new / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, advance=k, rate=f"{rate:.0f} img/s")
-
-    try:
+    bar = ImageProgress(f"embedding ({embedder.name}, Ray)", n, show=show_progress)
+    bar.skip(sum(hi - lo for s, (lo, hi) in enumerate(bounds) if s not in todo))
+    with bar:
         if todo:
             _run_actors(
                 embedder,
@@ -270,13 +255,10 @@ def embed_files_ray(
                 cpus_per_worker=cpus_per_worker,
                 decode_workers=decode_workers or cpus_per_worker,
                 batch_size=batch_size,
-                on_done=advance,
+                on_done=bar.advance,
                 on_shard=(lambda d: on_shard(d, n_shards)) if on_shard else None,
                 done_before=done,
             )
-    finally:
-        if progress is not None:
-            progress.stop()
 
     finished = [p for p in parts if p is not None]
     if finished:
