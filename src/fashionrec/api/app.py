@@ -14,8 +14,6 @@ from fashionrec.api.schemas import Health
 from fashionrec.api.settings import ApiSettings
 from fashionrec.recommend import Recommender
 from fashionrec.store import Store, default_url
-from fashionrec.web import install_web
-from fashionrec.web.shop import install_shop
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +43,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @app.get("/healthz", response_model=Health, tags=["meta"])
     def health(rec: Annotated[Recommender, Depends(recommender)]) -> dict[str, Any]:
         return {"status": "ok", "products": len(rec), "embedder": rec.manifest.embedder_name}
+
+    # imported here: the web pages import the API's dependencies
+    from fashionrec.web import install_web
+    from fashionrec.web.shop import install_shop
 
     install_web(app)
     install_shop(app)

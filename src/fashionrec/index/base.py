@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from fashionrec.catalog.schema import CATEGORICAL_FIELDS
 from fashionrec.errors import FashionRecError, IndexStoreError, UnknownProductError
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,7 @@ class UnknownKeyError(UnknownProductError):
 #: Product metadata a filtering backend (``supports_filters``) stores beside each vector: text
 #: fields are matched exactly (equals one of the wanted values), number fields by inclusive
 #: ranges; a missing value never matches, as in :meth:`fashionrec.recommend.Filters.mask`.
-FILTER_TEXT_FIELDS = (
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "usage",
-)
+FILTER_TEXT_FIELDS = CATEGORICAL_FIELDS
 FILTER_NUMBER_FIELDS = ("year", "price")
 
 

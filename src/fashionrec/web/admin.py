@@ -26,7 +26,7 @@ from sqlalchemy import or_, select
 from fashionrec.api.errors import ApiError
 from fashionrec.api.reload import reload_recommender
 from fashionrec.api.uploads import read_upload
-from fashionrec.catalog.schema import PRESETS
+from fashionrec.catalog.schema import CANONICAL_FIELDS, PRESETS
 from fashionrec.errors import FashionRecError
 from fashionrec.shop.orders import all_orders
 from fashionrec.shop.prices import parse_price, set_prices
@@ -39,18 +39,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Field = Annotated[str, Form(max_length=200)]
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 #: The catalog fields an admin gives, written under the Kaggle preset's column names.
-ADMIN_FIELDS = (
-    "id",
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "year",
-    "usage",
-    "name",
-)
+ADMIN_FIELDS = tuple(f for f in CANONICAL_FIELDS if f not in ("price", "group"))
 LIST_LIMIT = 200
 
 
