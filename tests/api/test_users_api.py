@@ -149,6 +149,18 @@ def test_home_page_recommends_for_a_named_shopper(client):
     assert "Recommended for you" not in client.get("/", params={"shopper": "nobody"}).text
 
 
+def test_naming_a_shopper_is_refused_once_the_api_is_protected(index_dir, tmp_path):
+    app = _app(index_dir, tmp_path, api_token="s3cret")
+    with TestClient(app) as c:
+        auth = {"Authorization": "Bearer s3cret"}
+        r = c.post(
+            "/api/events", json={"user_id": 1, "product_id": "1019", "kind": "like"}, headers=auth
+        )
+        assert r.status_code == 201
+        page = c.get("/", params={"shopper": "1"})
+        assert "Recommended for you" not in page.text and "shopper" not in page.cookies
+
+
 def test_product_page_records_a_view_and_offers_feedback(client):
     page = client.get("/products/1020")
     assert 'class="feedback"' not in page.text  # anonymous: no buttons, no event

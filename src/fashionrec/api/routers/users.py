@@ -195,9 +195,13 @@ SHOPPER_COOKIE = "shopper"
 
 def shopper_of(request: Request, rec: Recommender, chosen: str | None = None) -> User | None:
     """The shopper a page is for: the signed-in session user, else `chosen` (from
-    `?shopper=`), else the `shopper` cookie; None when unknown."""
+    `?shopper=`), else the `shopper` cookie; None when unknown. Naming a shopper is a demo
+    feature of an open API: once `api_token` is set, only the signed-in user counts, since
+    anyone could name anyone (and their recommendations tell what they bought)."""
     service = live(request, rec)
     candidates = [session_user(request), chosen, request.cookies.get(SHOPPER_COOKIE)]
+    if getattr(request.app.state.settings, "api_token", None):
+        candidates = candidates[:1]
     if chosen is not None and not chosen.strip():  # `?shopper=` forgets the cookie's shopper
         candidates = candidates[:1]
     for value in candidates:
