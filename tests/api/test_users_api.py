@@ -178,3 +178,20 @@ def test_product_page_records_a_view_and_offers_feedback(client):
         kinds = s.execute(select(Interaction.product_id, Interaction.kind)).all()
     assert [tuple(k) for k in kinds] == [("1020", "view")]
     assert _recs(client, user="hm-42")["method"] == "content"
+
+
+def test_the_server_entry_point_takes_the_api_token_from_the_environment(
+    index_dir, tmp_path, serve_app
+):
+    import httpx
+
+    env = {
+        "FASHIONREC_INDEX": str(index_dir),
+        "FASHIONREC_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "FASHIONREC_API_TOKEN": "t0ken",
+    }
+    with serve_app(env, tmp_path / "uvicorn.log") as base:
+        event = {"user_id": "hm-1", "product_id": "1019", "kind": "like"}
+        assert httpx.post(base + "/api/events", json=event).status_code == 401
+        ok = httpx.post(base + "/api/events", json=event, headers={"Authorization": "Bearer t0ken"})
+        assert ok.status_code != 401

@@ -116,6 +116,17 @@ def authorise(request: Request, user: User, *, writes: bool = False) -> None:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>, or sign in")
 
 
+def require_caller(request: Request) -> None:
+    """Refuse an anonymous caller of a protected API before looking anyone up, so that the
+    answer (401, not 404) never tells which users exist."""
+    token = getattr(request.app.state.settings, "api_token", None)
+    if not token or session_user(request) is not None:
+        return
+    header = request.headers.get("authorization", "")
+    if not hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>, or sign in")
+
+
 def _user(service: LiveRecommendations, user_id: int | str) -> User:
     try:
         return service.user(user_id)
@@ -136,6 +147,7 @@ def user_recommendations(
     k: TopK = 10,
 ) -> dict[str, Any]:
     """ "Recommended for you": the hybrid for this shopper, each result with its reasons."""
+    require_caller(request)
     user = _user(service, user_id)
     authorise(request, user)
     answer = service.recommend(user.id, k, filters)
@@ -165,6 +177,7 @@ def post_event(event: EventIn, request: Request, service: Live) -> dict[str, Any
         raise ApiError(
             422, "invalid", f"unknown kind {event.kind!r}; choose from {', '.join(EVENT_KINDS)}"
         )
+    require_caller(request)
     user = _user(service, event.user_id)
     authorise(request, user, writes=True)
     try:
