@@ -125,3 +125,15 @@ def test_not_found_pages_are_html_but_the_api_keeps_json(web_client):
     assert web_client.get("/api/nowhere").json()["error"]["status"] == 404
     bad = web_client.get("/shop", params={"page": "x"})
     assert bad.status_code == 422 and "page" in bad.text
+
+
+def test_collections_follow_the_catalogs_own_genders():
+    import pandas as pd
+
+    from fashionrec.web._views import collections
+
+    hm = pd.DataFrame({"gender": ["Ladieswear"] * 3 + ["Divided"] * 2 + ["Menswear"]})
+    assert collections(hm) == ["Ladieswear", "Divided"]
+    kaggle = pd.DataFrame({"gender": ["Men", "Women", "Boys", "Boys", "Boys"]})
+    assert collections(kaggle) == ["Women", "Men"]
+    assert collections(pd.DataFrame({"name": ["x"]})) == []

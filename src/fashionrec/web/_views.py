@@ -34,6 +34,21 @@ SORTS: dict[str, tuple[str, str, bool]] = {
 HOME_GENDERS = ("Women", "Men")
 
 
+def collections(products: pd.DataFrame, n: int = 2) -> list[str]:
+    """The gender collections a shop front shows: Women and Men where the catalog has them,
+    else its `n` most common gender values (H&M: Ladieswear, Divided...).
+
+    Example:
+        >>> collections(pd.DataFrame({"gender": ["Ladieswear", "Menswear", "Ladieswear"]}))
+        ['Ladieswear', 'Menswear']
+    """
+    if "gender" not in products:
+        return []
+    present = set(products["gender"].dropna().unique())
+    usual = [g for g in HOME_GENDERS if g in present]
+    return usual or _top(products["gender"], n)
+
+
 def shop_url(params: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), **more: Any) -> str:
     """A /shop link; list values repeat the parameter, empty ones are dropped.
 
@@ -105,7 +120,7 @@ def home_sections(rec: Recommender, *, per_gender: int = 3, per_row: int = 6) ->
     if "gender" not in df:
         return []
     sections = []
-    for gender in HOME_GENDERS:
+    for gender in collections(df):
         mine = df[df["gender"] == gender]
         if mine.empty:
             continue

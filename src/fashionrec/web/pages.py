@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["shop_url"] = views.shop_url
-templates.env.globals["nav_genders"] = views.HOME_GENDERS
+templates.env.globals["nav_genders"] = lambda request: views.collections(
+    request.app.state.recommender.products
+)
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Rec = Annotated[Recommender, Depends(recommender)]
