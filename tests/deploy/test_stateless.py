@@ -160,9 +160,9 @@ def test_a_shopper_written_through_one_is_served_by_the_other(cluster):
         top = answer["results"][0]
         assert top["product"]["article_type"] == "Tshirts"
         assert any("you liked" in reason["text"] for reason in top["reasons"])
-    # Not asserted equal: B's home page above trained B's popularity/CF models before the
-    # likes existed, and a process refits them at most every 300 s (refresh_seconds), so the
-    # two rankings may differ until then (docs/deployment.md, "Stateless serving").
+    # Popularity/CF train on the events before a snapshot shared by every process (the
+    # last multiple of 300 s on the UTC clock), so the two rank alike; not asserted equal,
+    # since a snapshot boundary may pass between the two requests.
 
 
 def new_product_catalog(catalog: Path, dest: Path) -> Path:

@@ -1,7 +1,8 @@
 """Live personal recommendations over the shop's store and index (used by the API and pages).
 
-Popularity and collaborative filtering are trained from every interaction in the store on
-first use and again when the data changed and the models are older than `refresh_seconds`.
+Popularity and collaborative filtering are trained on the store's interactions before a
+snapshot that moves every `refresh_seconds` on the UTC clock (again only when those changed),
+so every API worker trains on the same events and ranks alike.
 A shopper's own new events count at once: their history is read on every request (the
 content profile and CF's `recalculate_user` take it as it is now).
 
@@ -64,31 +65,46 @@ class LiveRecommendations:
         self.refresh_seconds = refresh_seconds
         self._hybrid: HybridRecommender | None = None
         self._state: tuple[int, int] | None = None  # (count, max id) the models were fit on
-        self._fitted_at = 0.0
+        self._cutoff: dt.datetime | None = None
         self._lock = threading.Lock()
 
+    def snapshot(self) -> dt.datetime | None:
+        """The shared training cut-off: the last multiple of `refresh_seconds` on the UTC
+        clock. Every worker trains on the events before it, so workers rank alike; a shopper's
+        own newer events still count at once (their history is read on every request)."""
+        if self.refresh_seconds <= 0:
+            return None
+        now = time.time()
+        edge = now - now % self.refresh_seconds
+        return dt.datetime.fromtimestamp(edge, dt.UTC).replace(tzinfo=None)
+
     def hybrid(self) -> HybridRecommender:
-        """The hybrid, trained on first use and re-trained on changed data when stale."""
-        stale = time.monotonic() - self._fitted_at > self.refresh_seconds
-        if self._hybrid is not None and not stale:
+        """The hybrid, trained on the events before the current snapshot (first use, then
+        again when the snapshot moved and its events changed)."""
+        cutoff = self.snapshot()
+        if self._hybrid is not None and cutoff == self._cutoff and cutoff is not None:
             return self._hybrid
         with self._lock:
+            before = [] if cutoff is None else [Interaction.created_at < cutoff]
             with self.store.session() as s:
-                state = tuple(s.execute(select(func.count(), func.max(Interaction.id))).one())
+                query = select(func.count(), func.max(Interaction.id)).where(*before)
+                state = tuple(s.execute(query).one())
             if self._hybrid is None or state != self._state:
-                frame = self.interactions()
+                frame = self.interactions(cutoff)
                 models = build_models(self.space, frame)
                 self._hybrid, self._state = models["hybrid"], state
-            self._fitted_at = time.monotonic()
+            self._cutoff = cutoff
         return self._hybrid
 
-    def interactions(self) -> pd.DataFrame:
+    def interactions(self, cutoff: dt.datetime | None = None) -> pd.DataFrame:
         query = select(
             Interaction.user_id,
             Interaction.product_id,
             Interaction.kind,
             Interaction.created_at.label("timestamp"),
         )
+        if cutoff is not None:
+            query = query.where(Interaction.created_at < cutoff)
         with self.store.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
         frame["timestamp"] = pd.to_datetime(frame["timestamp"])
