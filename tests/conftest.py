@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from fashionrec.config import DATA_ENV, shared_data_dir
+from procs import free_port, stop
 
 
 def _shared(sub: str) -> Path:
@@ -224,14 +225,6 @@ def postgres_db(postgres_url):
     admin.dispose()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def serve_app():
     """A context manager factory: `with serve_app(env, log) as base_url:` runs
@@ -248,7 +241,7 @@ def serve_app():
 
     @contextlib.contextmanager
     def serve(env: dict, log: Path, *, timeout: float = 60):
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, "-m", "uvicorn", "fashionrec.api.asgi:app", "--host", "127.0.0.1"]
         cmd += ["--port", str(port), "--log-level", "warning"]
         full = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
@@ -272,11 +265,6 @@ def serve_app():
                 time.sleep(0.2)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
     return serve

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+from procs import free_port
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 TEST_CARD = "4242 4242 4242 4242"
@@ -34,12 +35,6 @@ class Inbox:
         with self._arrived:
             self._arrived.wait_for(lambda: len(self.messages) >= n, timeout)
         return list(self.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_smtp() -> tuple[Inbox, int, Any]:
