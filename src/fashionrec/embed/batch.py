@@ -164,6 +164,17 @@ def _embed_shard(
     }
 
 
+def assemble(result: EmbedResult, parts: list[dict[str, np.ndarray]]) -> None:
+    """Fill `result` with the shards' vectors, keys and failures, in shard order."""
+    result.vectors = np.ascontiguousarray(np.concatenate([p["vectors"] for p in parts]))
+    result.keys = np.concatenate([p["keys"] for p in parts]).astype(np.int64)
+    result.failures = [
+        (int(k), str(r))
+        for p in parts
+        for k, r in zip(p["failed_keys"].tolist(), p["failed_reasons"].tolist(), strict=True)
+    ]
+
+
 def embed_files(
     embedder: Embedder,
     paths: Sequence[str],
@@ -230,13 +241,7 @@ def embed_files(
             pool.shutdown(wait=True, cancel_futures=True)
 
     if parts:
-        result.vectors = np.ascontiguousarray(np.concatenate([p["vectors"] for p in parts]))
-        result.keys = np.concatenate([p["keys"] for p in parts]).astype(np.int64)
-        result.failures = [
-            (int(k), str(r))
-            for p in parts
-            for k, r in zip(p["failed_keys"].tolist(), p["failed_reasons"].tolist(), strict=True)
-        ]
+        assemble(result, parts)
     if result.failures:
         log.warning("%d of %d images could not be decoded", len(result.failures), n)
     log.info(

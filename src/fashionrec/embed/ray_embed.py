@@ -31,6 +31,7 @@ from fashionrec.embed.batch import (
     _embed_shard,
     _load_shard,
     _prepare_work_dir,
+    assemble,
     plan_for,
 )
 from fashionrec.embed.encoder import Embedder, ImageProgress
@@ -162,16 +163,6 @@ def _reusable(path: Path, keys: np.ndarray) -> dict[str, np.ndarray] | None:
         return None
 
 
-def _assemble(result: RayEmbedResult, parts: list[dict[str, np.ndarray]]) -> None:
-    result.vectors = np.ascontiguousarray(np.concatenate([p["vectors"] for p in parts]))
-    result.keys = np.concatenate([p["keys"] for p in parts]).astype(np.int64)
-    result.failures = [
-        (int(k), str(r))
-        for p in parts
-        for k, r in zip(p["failed_keys"].tolist(), p["failed_reasons"].tolist(), strict=True)
-    ]
-
-
 def embed_files_ray(
     embedder: Embedder,
     paths: Sequence[str],
@@ -262,7 +253,7 @@ def embed_files_ray(
 
     finished = [p for p in parts if p is not None]
     if finished:
-        _assemble(result, finished)
+        assemble(result, finished)
     if result.failures:
         log.warning("%d of %d images could not be decoded", len(result.failures), n)
     log.info(
